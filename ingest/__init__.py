@@ -1,0 +1,1 @@
+"""Ingest: loaders per file type, structure-aware chunking, and the ingest pipeline."""

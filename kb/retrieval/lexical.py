@@ -1,0 +1,71 @@
+"""BM25 over the store's chunks (bm25s), rebuilt when the store's revision changes."""
+
+from __future__ import annotations
+
+import threading
+
+import bm25s
+import numpy as np
+
+from kb.retrieval.dutch_text import DutchAnalyzer
+from kb.retrieval.types import SearchFilters
+from kb.store import KnowledgeStore, StoredChunk
+
+
+class LexicalIndex:
+    """An immutable BM25 index over a fixed list of chunks."""
+
+    def __init__(self, chunks: list[StoredChunk], k1: float = 1.2, b: float = 0.75) -> None:
+        self.chunks = chunks
+        texts = [c.indexed_text for c in chunks]
+        self.analyzer = DutchAnalyzer(DutchAnalyzer.build_vocabulary(texts))
+        self._bm25: bm25s.BM25 | None = None
+        if chunks:
+            corpus_tokens = [self.analyzer.tokens(t) or ["∅"] for t in texts]
+            self._bm25 = bm25s.BM25(k1=k1, b=b)
+            self._bm25.index(corpus_tokens, show_progress=False)
+        self._topics = np.array([c.topic for c in chunks], dtype=object)
+        self._partners = np.array([c.partner.casefold() for c in chunks], dtype=object)
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every chunk for ``query`` (zeros when nothing matches)."""
+        if self._bm25 is None:
+            return np.zeros(0, dtype=np.float32)
+        tokens = [t for t in self.analyzer.tokens(query) if t in self._bm25.vocab_dict]
+        if not tokens:
+            return np.zeros(len(self.chunks), dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+
+    def mask(self, filters: SearchFilters) -> np.ndarray:
+        keep = np.ones(len(self.chunks), dtype=bool)
+        if filters.topic:
+            keep &= self._topics == filters.topic
+        if filters.partner:
+            keep &= self._partners == filters.partner.casefold()
+        return keep
+
+    def search(self, query: str, n: int, filters: SearchFilters = SearchFilters()) -> list[tuple[StoredChunk, float]]:
+        scores = self.scores(query)
+        if scores.size == 0:
+            return []
+        scores = np.where(self.mask(filters), scores, 0.0)
+        top = np.argsort(-scores)[:n]
+        return [(self.chunks[i], float(scores[i])) for i in top if scores[i] > 0]
+
+
+class LexicalIndexCache:
+    """Keeps one :class:`LexicalIndex` per process, rebuilt when the store changes (any process)."""
+
+    def __init__(self, store: KnowledgeStore) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._index: LexicalIndex | None = None
+        self._revision: int | None = None
+
+    def get(self) -> LexicalIndex:
+        revision = self.store.revision()
+        with self._lock:
+            if self._index is None or revision != self._revision:
+                self._index = LexicalIndex(list(self.store.iter_chunks()))
+                self._revision = revision
+            return self._index

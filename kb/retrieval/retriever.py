@@ -1,0 +1,112 @@
+"""The retriever: glossary expansion → dense and lexical candidates → weighted fusion → diverse top k."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+from kb.config import Settings
+from kb.embeddings import Embedder
+from kb.retrieval.glossary import QueryExpander
+from kb.retrieval.lexical import LexicalIndexCache
+from kb.retrieval.types import Hit, SearchFilters
+from kb.store import KnowledgeStore, StoredChunk
+
+
+@dataclass
+class _Candidate:
+    chunk: StoredChunk
+    dense: float | None = None
+    dense_rank: int | None = None
+    lexical: float | None = None
+    lexical_rank: int | None = None
+    fused: float = 0.0
+
+
+class Retriever:
+    """Hybrid retrieval over the store; every knob lives in :class:`Settings`."""
+
+    def __init__(self, store: KnowledgeStore, embedder: Callable[[], Embedder], settings: Settings) -> None:
+        self.store = store
+        self._embedder = embedder
+        self.settings = settings
+        self.lexical = LexicalIndexCache(store)
+        self._expander: tuple[int, QueryExpander] | None = None
+        self._lock = threading.Lock()
+
+    def expander(self) -> QueryExpander:
+        revision = self.store.revision()
+        with self._lock:
+            if self._expander is None or self._expander[0] != revision:
+                self._expander = (revision, QueryExpander.from_store(self.store))
+            return self._expander[1]
+
+    def expand(self, query: str) -> str:
+        if not self.settings.glossary_expansion:
+            return query
+        return self.expander().expand(query)
+
+    def search(self, query: str, k: int | None = None, filters: SearchFilters = SearchFilters()) -> list[Hit]:
+        k = k or self.settings.top_k
+        query = query.strip()
+        if not query:
+            return []
+        expanded = self.expand(query)
+        candidates = self._candidates(expanded, filters)
+        ranked = sorted(candidates.values(), key=lambda c: c.fused, reverse=True)
+        return self._diverse(ranked, k)
+
+    def _candidates(self, query: str, filters: SearchFilters) -> dict[str, _Candidate]:
+        s = self.settings
+        pool: dict[str, _Candidate] = {}
+        if s.retrieval_mode in ("hybrid", "dense"):
+            vector = self._embedder().encode_queries([query])[0]
+            for rank, (chunk, score) in enumerate(self.store.query(vector, s.candidate_pool, filters.chroma_where())):
+                pool[chunk.chunk_id] = _Candidate(chunk, dense=score, dense_rank=rank + 1)
+        if s.retrieval_mode in ("hybrid", "lexical"):
+            for rank, (chunk, score) in enumerate(self.lexical.get().search(query, s.candidate_pool, filters)):
+                cand = pool.setdefault(chunk.chunk_id, _Candidate(chunk))
+                cand.lexical, cand.lexical_rank = score, rank + 1
+        for cand in pool.values():
+            cand.fused = self._fuse(cand)
+        return pool
+
+    def _fuse(self, c: _Candidate) -> float:
+        s = self.settings
+        if s.retrieval_mode == "dense":
+            return c.dense or 0.0
+        if s.retrieval_mode == "lexical":
+            return c.lexical or 0.0
+        score = 0.0
+        if c.dense_rank is not None:
+            score += s.dense_weight / (s.rrf_k + c.dense_rank)
+        if c.lexical_rank is not None:
+            score += s.lexical_weight / (s.rrf_k + c.lexical_rank)
+        return score
+
+    def _diverse(self, ranked: list[_Candidate], k: int) -> list[Hit]:
+        """Best first, at most ``max_per_section`` chunks of one section; fill up if too few remain."""
+        per_section: dict[tuple[str, tuple[str, ...]], int] = {}
+        chosen: list[_Candidate] = []
+        held_back: list[_Candidate] = []
+        for cand in ranked:
+            key = (cand.chunk.doc_id, cand.chunk.section)
+            if per_section.get(key, 0) >= self.settings.max_per_section:
+                held_back.append(cand)
+                continue
+            per_section[key] = per_section.get(key, 0) + 1
+            chosen.append(cand)
+            if len(chosen) == k:
+                break
+        if len(chosen) < k:
+            chosen.extend(held_back[: k - len(chosen)])
+        hits = []
+        for i, cand in enumerate(chosen):
+            signals = {"fused": cand.fused}
+            if cand.dense is not None:
+                signals["dense"] = cand.dense
+            if cand.lexical is not None:
+                signals["lexical"] = cand.lexical
+            hits.append(Hit(rank=i + 1, score=cand.fused, chunk=cand.chunk, signals=signals))
+        return hits

@@ -1,0 +1,61 @@
+"""What a search returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kb.store import StoredChunk
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Restrict a search to a topic and/or a partner organisation."""
+
+    topic: str | None = None
+    partner: str | None = None
+
+    def chroma_where(self) -> dict[str, Any] | None:
+        clauses: list[dict[str, Any]] = []
+        if self.topic:
+            clauses.append({"topic": self.topic})
+        if self.partner:
+            clauses.append({"partner": self.partner})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def accepts(self, chunk: StoredChunk) -> bool:
+        if self.topic and chunk.topic != self.topic:
+            return False
+        if self.partner and chunk.partner.casefold() != self.partner.casefold():
+            return False
+        return True
+
+
+@dataclass
+class Hit:
+    """One retrieved chunk with its rank and score (higher is better), best first."""
+
+    rank: int
+    score: float
+    chunk: StoredChunk
+    signals: dict[str, float] = field(default_factory=dict)  # per-retriever scores, for support staff
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.chunk
+        return {
+            "rank": self.rank,
+            "score": round(float(self.score), 6),
+            "doc_id": c.doc_id,
+            "chunk_id": c.chunk_id,
+            "source": c.source,
+            "title": c.title,
+            "partner": c.partner,
+            "topic": c.topic,
+            "section": list(c.section),
+            "page": c.page_start,
+            "page_end": c.page_end,
+            "text": c.text,
+            "signals": {k: round(float(v), 6) for k, v in self.signals.items()},
+        }

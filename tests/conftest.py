@@ -1,0 +1,66 @@
+"""Shared fixtures: isolated settings per test, and a small deterministic embedding model.
+
+The hashing model is a real (if crude) embedding: a normalized bag of hashed word and character-trigram
+features, so texts that share words are close. Unit tests of the pipeline and the store use it to stay fast;
+tests marked ``model`` use the real default model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from kb.config import Settings  # noqa: E402
+from kb.embeddings import Embedder  # noqa: E402
+
+SHARED_BENCH = Path(__file__).resolve().parents[1].parent / "shared" / "bench"
+
+
+class HashingModel:
+    """Implements the slice of the SentenceTransformer API that :class:`Embedder` uses."""
+
+    prompts = {"query": "", "document": ""}
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+
+    def get_sentence_embedding_dimension(self) -> int:
+        return self.dim
+
+    def _vector(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype=np.float32)
+        words = re.findall(r"\w+", text.lower())
+        for w in words:
+            for feat in [w] + [w[i : i + 3] for i in range(max(1, len(w) - 2))]:
+                h = int.from_bytes(hashlib.blake2b(feat.encode(), digest_size=4).digest(), "little")
+                v[h % self.dim] += 1.0 if feat == w else 0.3
+        n = np.linalg.norm(v)
+        return v / n if n else v + 1.0 / np.sqrt(self.dim)
+
+    def encode(self, texts, prompt_name=None, batch_size=16, normalize_embeddings=True,
+               convert_to_numpy=True, show_progress_bar=False):
+        return np.vstack([self._vector(t) for t in texts])
+
+
+@pytest.fixture
+def hashing_embedder() -> Embedder:
+    return Embedder(HashingModel(), name="hashing-test")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,
+        data_dir=tmp_path / "data",
+        embed_model="hashing-test",
+        starter_kb_dir=tmp_path / "starter",
+        chroma_host=None,
+    )

@@ -1,0 +1,168 @@
+"""The ingest pipeline against a real embedded Chroma store (with the small hashing model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import DocumentOverrides, IngestPipeline, make_doc_id
+from kb.store import KnowledgeStore
+
+GUIDE = """---
+title: "Een vereniging oprichten"
+topic: rechtsvorm
+partner: "Buurtpartner"
+valid_from: 2026-01-01
+url: https://example.org/vereniging
+---
+# Een vereniging oprichten
+
+Korte inleiding over verenigingen.
+
+## Notaris
+
+Voor volledige rechtsbevoegdheid gaat een vereniging naar de notaris.
+
+## Leden
+
+Een vereniging heeft leden die samen de algemene ledenvergadering vormen.
+"""
+
+
+@pytest.fixture
+def store(settings) -> KnowledgeStore:
+    return KnowledgeStore(settings)
+
+
+@pytest.fixture
+def pipeline(store, settings, hashing_embedder) -> IngestPipeline:
+    return IngestPipeline(store, lambda: hashing_embedder, settings)
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_ingest_markdown_with_front_matter(pipeline, store, tmp_path):
+    f = write(tmp_path / "in" / "vereniging.md", GUIDE)
+    report = pipeline.ingest_paths([f])
+    assert report.ok and report.results[0].status == "added"
+    doc_id = make_doc_id("Buurtpartner", "vereniging.md")
+    record = store.get_document(doc_id)
+    assert record is not None
+    assert (record.title, record.partner, record.topic, record.valid_from, record.url) == (
+        "Een vereniging oprichten", "Buurtpartner", "rechtsvorm", "2026-01-01", "https://example.org/vereniging"
+    )
+    assert len(record.sha256) == 64 and record.language == "nl"
+    chunks = store.chunks_of(doc_id)
+    assert [c.section for c in chunks] == [
+        ("Een vereniging oprichten",),
+        ("Een vereniging oprichten", "Notaris"),
+        ("Een vereniging oprichten", "Leden"),
+    ]
+    assert record.chunk_count == 3
+    assert chunks[1].header == "Een vereniging oprichten > Notaris"
+    # the original is kept for display and reindexing
+    original = store.original_path(record)
+    assert original is not None and original.read_text(encoding="utf-8") == GUIDE
+
+
+def test_reingest_unchanged_does_nothing_and_changed_replaces(pipeline, store, tmp_path):
+    f = write(tmp_path / "vereniging.md", GUIDE)
+    pipeline.ingest_paths([f])
+    doc_id = make_doc_id("Buurtpartner", "vereniging.md")
+    first_ids = {c.chunk_id for c in store.chunks_of(doc_id)}
+    again = pipeline.ingest_paths([f])
+    assert again.results[0].status == "unchanged"
+    assert {c.chunk_id for c in store.chunks_of(doc_id)} == first_ids
+
+    write(f, GUIDE.replace("## Leden", "## Bestuur\n\nHet bestuur leidt de vereniging.\n\n## Leden"))
+    changed = pipeline.ingest_paths([f])
+    assert changed.results[0].status == "replaced"
+    chunks = store.chunks_of(doc_id)
+    assert len(chunks) == 4 and not ({c.chunk_id for c in chunks} & first_ids)  # no stale chunks
+    assert store.chunk_count() == 4  # no duplicates
+    assert len(store.list_documents()) == 1
+
+
+def test_remove_deletes_chunks_and_original(pipeline, store, tmp_path):
+    f = write(tmp_path / "vereniging.md", GUIDE)
+    pipeline.ingest_paths([f])
+    doc_id = make_doc_id("Buurtpartner", "vereniging.md")
+    original = store.original_path(store.get_document(doc_id))
+    assert store.remove_document(doc_id) is True
+    assert store.get_document(doc_id) is None
+    assert store.chunks_of(doc_id) == [] and store.chunk_count() == 0
+    assert not original.exists()
+    assert store.remove_document(doc_id) is False
+
+
+def test_failure_while_embedding_keeps_previous_version(store, settings, hashing_embedder, tmp_path):
+    f = write(tmp_path / "vereniging.md", GUIDE)
+    IngestPipeline(store, lambda: hashing_embedder, settings).ingest_paths([f])
+    doc_id = make_doc_id("Buurtpartner", "vereniging.md")
+    before = [c.text for c in store.chunks_of(doc_id)]
+
+    class Broken:
+        def encode_documents(self, texts, progress=None):
+            raise RuntimeError("model crashed halfway")
+
+    write(f, GUIDE + "\n## Nieuw\n\nNieuwe tekst.\n")
+    report = IngestPipeline(store, lambda: Broken(), settings).ingest_paths([f])
+    assert not report.ok and "model crashed" in report.results[0].error
+    assert [c.text for c in store.chunks_of(doc_id)] == before
+
+
+def test_failure_while_writing_chunks_keeps_previous_version(pipeline, store, tmp_path, monkeypatch):
+    f = write(tmp_path / "vereniging.md", GUIDE)
+    pipeline.ingest_paths([f])
+    doc_id = make_doc_id("Buurtpartner", "vereniging.md")
+    before = sorted(c.chunk_id for c in store.chunks_of(doc_id))
+    record_before = store.get_document(doc_id)
+
+    def failing_upsert(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store.documents, "upsert", failing_upsert)
+    write(f, GUIDE + "\n## Nieuw\n\nNieuwe tekst.\n")
+    report = pipeline.ingest_paths([f])
+    assert report.results[0].status == "failed"
+    monkeypatch.undo()
+    assert sorted(c.chunk_id for c in store.chunks_of(doc_id)) == before  # new chunks rolled back
+    assert store.get_document(doc_id).sha256 == record_before.sha256
+    assert store.original_path(store.get_document(doc_id)).read_text(encoding="utf-8") == GUIDE
+
+
+def test_bad_files_are_reported_and_others_still_ingested(pipeline, store, tmp_path):
+    folder = tmp_path / "mixed"
+    write(folder / "goed.md", GUIDE)
+    write(folder / "leeg.txt", "")
+    (folder / "plaatje.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    write(folder / ".verborgen.md", "# verborgen")
+    report = pipeline.ingest_paths([folder])
+    by_name = {r.path.name: r for r in report.results}
+    assert set(by_name) == {"goed.md", "leeg.txt", "plaatje.png"}
+    assert by_name["goed.md"].status == "added"
+    assert by_name["leeg.txt"].status == "failed" and "leeg.txt" in by_name["leeg.txt"].error
+    assert by_name["plaatje.png"].status == "failed" and "plaatje.png" in by_name["plaatje.png"].error
+    assert not report.ok and len(store.list_documents()) == 1
+
+
+def test_overrides_win_over_front_matter_and_bad_topic_is_refused(pipeline, store, tmp_path):
+    f = write(tmp_path / "vereniging.md", GUIDE)
+    res = pipeline.ingest_file(f, DocumentOverrides(partner="Andere partner", topic="financiering"))
+    record = store.get_document(res.doc_id)
+    assert record.partner == "Andere partner" and record.topic == "financiering"
+    bad = pipeline.ingest_file(f, DocumentOverrides(topic="sport"))
+    assert bad.status == "failed" and "onderwerp" in bad.error
+
+
+def test_reindex_rebuilds_chunks_from_originals(pipeline, store, tmp_path):
+    f = write(tmp_path / "vereniging.md", GUIDE)
+    pipeline.ingest_paths([f])
+    f.unlink()  # the original kept in the store is enough
+    report = pipeline.reindex()
+    assert report.ok and store.chunk_count() == 3
