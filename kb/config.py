@@ -69,6 +69,30 @@ class Settings(BaseSettings):
     max_per_section: int = Field(1, ge=1, description="At most this many chunks of one section in the results.")
     glossary_expansion: bool = Field(True, description="Expand questions with glossary synonyms.")
 
+    # --- answering -------------------------------------------------------------------------
+    answerer: Literal["extractive", "openai", "ollama"] = Field(
+        "extractive", description="Who writes answers: extractive (no LLM) or an LLM provider."
+    )
+    llm_base_url: str | None = Field(
+        None, description="Base URL of an OpenAI-compatible server (vLLM, LM Studio, llama.cpp, hosted)."
+    )
+    llm_model: str = Field("default", description="Model name sent to the LLM provider.")
+    llm_api_key: str = Field("not-needed", description="API key for the OpenAI-compatible endpoint.")
+    llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature of the LLM.")
+    llm_max_tokens: int = Field(600, ge=16, description="Longest LLM answer, in tokens.")
+    llm_timeout: float = Field(120.0, gt=0, description="Seconds before an LLM call is given up.")
+    ollama_base_url: str = Field("http://127.0.0.1:11434", description="Ollama server URL.")
+    answer_sources: int = Field(5, ge=1, le=20, description="Sources given to the answerer.")
+    answer_max_quotes: int = Field(3, ge=1, le=10, description="Passages quoted by the extractive answerer.")
+    refusal_threshold: float = Field(
+        0.0, description="Evidence below this confidence is refused; calibrated on the dev set (README)."
+    )
+    support_contact: str = Field(
+        "Neem contact op met de helpdesk van SamenWeten voor persoonlijk advies.",
+        description="Pointer to human support, shown with a refusal.",
+    )
+    prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Folder with prompt and answer templates.")
+
     # --- app / database --------------------------------------------------------------------
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default a SQLite file DATA_DIR/samenweten.db."

@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from ingest.pipeline import IngestPipeline
+from kb.answering.assistant import Assistant
 from kb.config import Settings, get_settings
 from kb.embeddings import Embedder, get_embedder
 from kb.retrieval.retriever import Retriever
@@ -33,3 +34,7 @@ class KnowledgeBase:
     @cached_property
     def retriever(self) -> Retriever:
         return Retriever(self.store, self.embedder, self.settings)
+
+    @cached_property
+    def assistant(self) -> Assistant:
+        return Assistant(self.retriever, self.embedder, self.settings)

@@ -1,0 +1,1 @@
+"""Answering: retrieve → condense a follow-up → refuse or compose → verify citations → stream."""

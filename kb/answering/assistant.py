@@ -1,0 +1,153 @@
+"""The answer pipeline: condense → retrieve → refuse or compose → verify citations → stream.
+
+One interface for every answerer: :meth:`Assistant.ask` returns an :class:`AnswerStream`, so the UI and the
+CLI do not care whether the extractive default or an LLM writes the answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Callable
+
+import numpy as np
+
+from kb.answering.citations import check_answer
+from kb.answering.condense import condense
+from kb.answering.evidence import cosine_matrix, lexical_overlap, split_units
+from kb.answering.extractive import ExtractiveAnswerer
+from kb.answering.llm import LLMAnswerer, make_chat_model
+from kb.answering.prompts import Prompts
+from kb.answering.types import Answer, AnswerStream, Citation, Turn
+from kb.config import Settings
+from kb.embeddings import Embedder
+from kb.retrieval.retriever import Retriever
+from kb.retrieval.types import Hit, SearchFilters
+
+log = logging.getLogger(__name__)
+
+REFUSAL_PHRASE = "dat staat niet in de bronnen"
+
+
+def confidence(embedder: Embedder, question: str, hits: list[Hit], top: int = 3) -> float:
+    """Evidence strength: the best of the top hits' mix of dense similarity and lexical coverage."""
+    if not hits:
+        return 0.0
+    best = 0.0
+    for hit in hits[:top]:
+        dense = hit.signals.get("dense")
+        if dense is None:
+            dense = float(cosine_matrix(embedder, question, [hit.chunk.indexed_text])[0])
+        lexical = lexical_overlap(question, hit.chunk.indexed_text)
+        best = max(best, 0.5 * float(dense) + 0.5 * lexical)
+    return best
+
+
+class Assistant:
+    def __init__(
+        self,
+        retriever: Retriever,
+        embedder: Callable[[], Embedder],
+        settings: Settings,
+        chat_model: object | None = None,
+    ) -> None:
+        self.retriever = retriever
+        self._embedder = embedder
+        self.settings = settings
+        self.prompts = Prompts(settings.prompts_dir)
+        self._chat_model = chat_model
+
+    @property
+    def uses_llm(self) -> bool:
+        return self.settings.answerer != "extractive" or self._chat_model is not None
+
+    def llm(self) -> LLMAnswerer:
+        if self._chat_model is None:
+            self._chat_model = make_chat_model(self.settings)
+        return LLMAnswerer(self._chat_model, self.prompts, name=self.settings.answerer)
+
+    def ask(
+        self, question: str, history: list[Turn] | None = None, filters: SearchFilters = SearchFilters()
+    ) -> AnswerStream:
+        question = question.strip()
+        history = list(history or [])
+        rewrite = self.llm().rewrite_follow_up if self.uses_llm else None
+        standalone = condense(question, history, rewrite)
+        hits = self.retriever.search(standalone, self.settings.answer_sources, filters)
+        embedder = self._embedder()
+        conf = confidence(embedder, standalone, hits)
+        if not hits or conf < self.settings.refusal_threshold:
+            return self._refusal(question, standalone, hits, conf)
+        if self.uses_llm:
+            return self._llm_answer(question, standalone, hits, conf, embedder)
+        return self._extractive_answer(question, standalone, hits, conf, embedder)
+
+    # ------------------------------------------------------------------------------- answerers
+    def _extractive_answer(
+        self, question: str, standalone: str, hits: list[Hit], conf: float, embedder: Embedder
+    ) -> AnswerStream:
+        answerer = ExtractiveAnswerer(embedder, self.prompts, max_quotes=self.settings.answer_max_quotes)
+        pieces, quotes = answerer.stream(standalone, hits)
+        citations = [Citation(q.n, hits[q.n - 1], q.text, supported=True) for q in quotes]
+
+        def finish(text: str) -> Answer:
+            return Answer(question, standalone, text, False, citations, hits, conf, answerer.name)
+
+        return AnswerStream(pieces, finish)
+
+    def _llm_answer(
+        self, question: str, standalone: str, hits: list[Hit], conf: float, embedder: Embedder
+    ) -> AnswerStream:
+        answerer = self.llm()
+
+        def finish(raw: str) -> Answer:
+            if REFUSAL_PHRASE in raw.casefold() and len(raw) < 200:
+                return self._refusal(question, standalone, hits, conf, answerer.name).complete()
+            checked = check_answer(
+                raw,
+                [h.chunk.text for h in hits],
+                embedder,
+                unsupported_marker=self.prompts.text("unsupported_marker_nl.txt").rstrip("\n"),
+            )
+            citations = [
+                Citation(n, hits[n - 1], self._best_quote(raw, hits[n - 1]),
+                         supported=not _sentence_unsupported(checked.text, n, self.prompts))
+                for n in checked.cited
+            ]
+            warnings = [f"ongeldige bronverwijzing verwijderd: {m}" for m in checked.removed]
+            warnings += [f"niet onderbouwd door de genoemde bron: {s}" for s in checked.unsupported]
+            return Answer(question, standalone, checked.text, False, citations, hits, conf, answerer.name, warnings)
+
+        return AnswerStream(answerer.stream(standalone, hits), finish)
+
+    def _refusal(
+        self, question: str, standalone: str, hits: list[Hit], conf: float, answerer: str | None = None
+    ) -> AnswerStream:
+        lines = [self.prompts.line("refusal_nl.txt"), self.settings.support_contact]
+        nearby = hits[:3]
+        if nearby:
+            lines += ["", self.prompts.line("maybe_useful_nl.txt")]
+            for h in nearby:
+                where = " > ".join(h.chunk.section[-1:]) or h.chunk.title
+                lines.append(f"- {h.chunk.title} ({where})")
+        text = "\n".join(lines)
+        name = answerer or (self.settings.answerer if self.uses_llm else "extractive")
+
+        def finish(_: str) -> Answer:
+            return Answer(question, standalone, text, True, [], hits, conf, name)
+
+        return AnswerStream(iter([text]), finish)
+
+    @staticmethod
+    def _best_quote(answer: str, hit: Hit) -> str:
+        units = split_units(hit.chunk.text)
+        if not units:
+            return hit.chunk.text[:300]
+        scores = np.array([lexical_overlap(answer, u) for u in units])
+        return units[int(np.argmax(scores))]
+
+
+def _sentence_unsupported(text: str, n: int, prompts: Prompts) -> bool:
+    marker = prompts.text("unsupported_marker_nl.txt").strip()
+    return any(f"[{n}]" in line and marker in line for line in re.split(r"(?<=[.!?])\s+|\n", text))
+

@@ -1,0 +1,76 @@
+"""Sentence-level evidence: splitting sources into quotable units and scoring them against a question.
+
+Used by the extractive answerer (which units to quote) and by citation verification (does a cited chunk
+support a sentence of an LLM answer?). Scores combine the embedding model and lexical overlap of stems.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ingest.chunking import split_sentences
+from kb.embeddings import Embedder
+from kb.retrieval.dutch_text import DutchAnalyzer
+
+_analyzer = DutchAnalyzer()
+_NUMBERED = re.compile(r"^\s*(?:\d+[a-z]?\.|[a-z]\.|[-•*])\s+")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A quotable piece of a source: a numbered paragraph (lid) or a sentence."""
+
+    hit_index: int
+    position: int
+    text: str
+
+
+def stems(text: str) -> set[str]:
+    return set(_analyzer.tokens(text))
+
+
+def lexical_overlap(query: str, text: str) -> float:
+    """Share of the query's content stems that occur in ``text`` (0..1)."""
+    q = stems(query)
+    if not q:
+        return 0.0
+    return len(q & stems(text)) / len(q)
+
+
+def split_units(text: str, max_chars: int = 450) -> list[str]:
+    """Paragraphs (a numbered lid stays whole when short enough), else sentences."""
+    units: list[str] = []
+    for paragraph in (p.strip() for p in re.split(r"\n\s*\n|\n(?=\s*(?:\d+[a-z]?\.|[a-z]\.|[-•*])\s)", text)):
+        if not paragraph:
+            continue
+        if len(paragraph) <= max_chars:
+            units.append(" ".join(paragraph.split()))
+        else:
+            units.extend(" ".join(s.split()) for s in split_sentences(paragraph))
+    return [u for u in units if len(re.sub(r"\W", "", u)) >= 3]
+
+
+def strip_list_marker(text: str) -> str:
+    return _NUMBERED.sub("", text, count=1)
+
+
+def cosine_matrix(embedder: Embedder, query: str, texts: list[str]) -> np.ndarray:
+    if not texts:
+        return np.zeros(0, dtype=np.float32)
+    q = embedder.encode_queries([query])[0]
+    docs = embedder.encode_documents(texts)
+    return docs @ q
+
+
+def support_score(embedder: Embedder | None, sentence: str, source_text: str) -> float:
+    """How well ``source_text`` supports ``sentence``: the best unit's mix of lexical and embedding overlap."""
+    units = split_units(source_text) or [source_text]
+    lexical = max(lexical_overlap(sentence, u) for u in units)
+    if embedder is None:
+        return lexical
+    sims = embedder.encode_documents([sentence] + units)
+    dense = float(np.max(sims[1:] @ sims[0]))
+    return 0.5 * lexical + 0.5 * dense

@@ -1,0 +1,97 @@
+"""The default answerer, with no LLM: quote the most relevant passages of the top sources.
+
+Every unit (numbered paragraph or sentence) of the top sources is scored against the question with the
+embedding model and lexical overlap, plus a small prior for the source's retrieval rank. The best units are
+quoted with their source number [n], in source order. Deterministic and offline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from kb.answering.evidence import Unit, cosine_matrix, lexical_overlap, split_units
+from kb.answering.prompts import Prompts
+from kb.embeddings import Embedder
+from kb.retrieval.types import Hit
+
+
+@dataclass(frozen=True)
+class Quote:
+    n: int  # 1-based source number
+    text: str
+
+
+class ExtractiveAnswerer:
+    name = "extractive"
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        prompts: Prompts,
+        max_quotes: int = 3,
+        max_chars: int = 900,
+        dense_weight: float = 0.6,
+        lexical_weight: float = 0.4,
+        rank_weight: float = 0.15,
+    ) -> None:
+        self.embedder = embedder
+        self.prompts = prompts
+        self.max_quotes = max_quotes
+        self.max_chars = max_chars
+        self.weights = (dense_weight, lexical_weight, rank_weight)
+
+    def select(self, question: str, hits: list[Hit]) -> list[Quote]:
+        units = [
+            Unit(i, pos, text)
+            for i, hit in enumerate(hits)
+            for pos, text in enumerate(split_units(hit.chunk.text))
+        ]
+        if not units:
+            return []
+        dense = cosine_matrix(self.embedder, question, [u.text for u in units])
+        lexical = np.array([lexical_overlap(question, u.text) for u in units], dtype=np.float32)
+        rank_prior = np.array([1.0 / (1 + u.hit_index) for u in units], dtype=np.float32)
+        wd, wl, wr = self.weights
+        scores = wd * dense + wl * lexical + wr * rank_prior
+        chosen: list[Unit] = []
+        size = 0
+        for idx in np.argsort(-scores):
+            unit = units[int(idx)]
+            if size + len(unit.text) > self.max_chars and chosen:
+                continue
+            chosen.append(unit)
+            size += len(unit.text)
+            if len(chosen) >= self.max_quotes:
+                break
+        chosen.sort(key=lambda u: (u.hit_index, u.position))
+        merged: list[Quote] = []
+        for unit in chosen:
+            n = unit.hit_index + 1
+            if merged and merged[-1].n == n:
+                merged[-1] = Quote(n, f"{merged[-1].text} … {unit.text}")
+            else:
+                merged.append(Quote(n, unit.text))
+        return merged
+
+    def compose(self, quotes: list[Quote], hits: list[Hit]) -> str:
+        lines = [self.prompts.line("extractive_lead_nl.txt"), ""]
+        for q in quotes:
+            c = hits[q.n - 1].chunk
+            where = c.section[-1] if c.section else c.title
+            label = c.title if where == c.title else f"{c.title}, {where}"
+            lines.append(f"- {label}: “{q.text}” [{q.n}]")
+        return "\n".join(lines)
+
+    def stream(self, question: str, hits: list[Hit]) -> tuple[Iterator[str], list[Quote]]:
+        quotes = self.select(question, hits)
+        text = self.compose(quotes, hits)
+        return iter(_pieces(text)), quotes
+
+
+def _pieces(text: str, size: int = 24) -> list[str]:
+    """Split the composed answer into small pieces so the UI can stream it like an LLM answer."""
+    words = text.split(" ")
+    return [" ".join(words[i : i + size]) + (" " if i + size < len(words) else "") for i in range(0, len(words), size)]

@@ -1,0 +1,56 @@
+"""Prompt and answer templates, read from text files in ``prompts/`` (editable without code)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from kb.retrieval.types import Hit
+
+
+class PromptError(Exception):
+    """A template is missing or has placeholders we do not fill."""
+
+
+@lru_cache(maxsize=64)
+def _read(folder: str, name: str, mtime: float) -> str:
+    return (Path(folder) / name).read_text(encoding="utf-8")
+
+
+class Prompts:
+    """Access to the templates of one prompts folder; files are re-read when they change."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    def text(self, name: str) -> str:
+        path = self.folder / name
+        if not path.exists():
+            raise PromptError(f"sjabloon ontbreekt: {path}")
+        return _read(str(self.folder), name, path.stat().st_mtime)
+
+    def line(self, name: str) -> str:
+        return self.text(name).strip()
+
+    def render(self, name: str, **values: str) -> str:
+        try:
+            return self.text(name).format(**values)
+        except KeyError as exc:
+            raise PromptError(f"sjabloon {name} gebruikt een onbekende plaatshouder {exc}") from exc
+
+    def sources_block(self, hits: list[Hit]) -> str:
+        blocks = []
+        for i, hit in enumerate(hits, start=1):
+            c = hit.chunk
+            blocks.append(
+                self.render(
+                    "source_block_nl.txt",
+                    n=str(i),
+                    title=c.title,
+                    section=" > ".join(c.section) or "-",
+                    valid_from=c.valid_from or "onbekend",
+                    # source text is data: neutralise anything that looks like our own delimiters
+                    text=c.text.replace("<bron", "‹bron").replace("</bron", "‹/bron"),
+                )
+            )
+        return "\n".join(blocks)

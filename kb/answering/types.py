@@ -1,0 +1,101 @@
+"""The data an answer is made of; the same for every answerer (extractive or LLM)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Literal
+
+from kb.retrieval.types import Hit
+
+Role = Literal["user", "assistant"]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message of the conversation so far."""
+
+    role: Role
+    content: str
+
+
+@dataclass
+class Citation:
+    """A numbered source marker [n] in the answer, and the passage it rests on."""
+
+    n: int
+    hit: Hit
+    quote: str = ""  # the sentences of the source that the answer uses
+    supported: bool | None = None  # for LLM answers: did the cited chunk support the sentence(s)?
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.hit.chunk
+        return {
+            "n": self.n,
+            "doc_id": c.doc_id,
+            "chunk_id": c.chunk_id,
+            "source": c.source,
+            "title": c.title,
+            "partner": c.partner,
+            "section": list(c.section),
+            "page": c.page_start,
+            "url": c.url,
+            "quote": self.quote,
+            "supported": self.supported,
+        }
+
+
+@dataclass
+class Answer:
+    """A finished answer."""
+
+    question: str
+    standalone_query: str
+    text: str
+    refused: bool
+    citations: list[Citation]  # the sources the answer cites, by number
+    hits: list[Hit]  # everything retrieved (numbered 1..n in the order given to the answerer)
+    confidence: float
+    answerer: str
+    warnings: list[str] = field(default_factory=list)  # e.g. removed invalid markers, unsupported claims
+
+    @property
+    def consulted_not_cited(self) -> list[Hit]:
+        cited = {c.hit.chunk.chunk_id for c in self.citations}
+        return [h for h in self.hits if h.chunk.chunk_id not in cited]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "standalone_query": self.standalone_query,
+            "answer": self.text,
+            "refused": self.refused,
+            "confidence": round(self.confidence, 4),
+            "answerer": self.answerer,
+            "citations": [c.to_dict() for c in self.citations],
+            "sources": [h.to_dict() for h in self.hits],
+            "consulted_not_cited": [h.chunk.chunk_id for h in self.consulted_not_cited],
+            "warnings": list(self.warnings),
+        }
+
+
+class AnswerStream:
+    """Iterate to receive the answer text in pieces; ``.answer`` is set once iteration is done."""
+
+    def __init__(self, pieces: Iterator[str], finish: "callable[[str], Answer]") -> None:  # type: ignore[valid-type]
+        self._pieces = pieces
+        self._finish = finish
+        self.answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        collected: list[str] = []
+        for piece in self._pieces:
+            collected.append(piece)
+            yield piece
+        self.answer = self._finish("".join(collected))
+
+    def complete(self) -> Answer:
+        """Consume the whole stream and return the answer."""
+        for _ in self:
+            pass
+        assert self.answer is not None
+        return self.answer
