@@ -46,7 +46,7 @@ def corpus_fingerprint(corpus: Path, extra: list[Path], settings: Settings) -> s
     for path in sorted(p for p in corpus.rglob("*") if p.is_file()) + extra:
         h.update(path.name.encode())
         h.update(hashlib.sha256(path.read_bytes()).digest())
-    h.update(f"{settings.embed_model}|{settings.chunk_size}|{settings.chunk_overlap}".encode())
+    h.update(f"{settings.embed_model}|{settings.chunk_size}|{settings.chunk_overlap}|{settings.passage_vectors}".encode())
     return h.hexdigest()[:16]
 
 

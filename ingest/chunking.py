@@ -61,6 +61,14 @@ _ABBREVIATION = re.compile(
 )
 
 
+def passages_of(text: str, min_chars: int = 60) -> tuple[str, ...]:
+    """The paragraphs of a chunk that deserve their own vector: none when the chunk is one paragraph."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n|\n(?=\s*(?:\d+[a-z]?\.|[a-z]\.|[-•*])\s)", text) if p.strip()]
+    if len(paragraphs) < 2:
+        return ()
+    return tuple(p for p in paragraphs if len(p) >= min_chars)
+
+
 def split_sentences(text: str) -> list[str]:
     """Split Dutch prose into sentences; 'art. 2:26' or 'o.a. de' stay in one sentence."""
     sentences: list[str] = []

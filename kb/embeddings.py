@@ -47,11 +47,11 @@ class Embedder(Embeddings):
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         out: list[np.ndarray] = []
-        for start in range(0, len(texts), self.batch_size):
-            batch = texts[start : start + self.batch_size]
-            out.append(self._encode(batch, self.document_prompt_name))
+        step = self.batch_size * 8  # sentence-transformers sorts by length within a call: less padding
+        for start in range(0, len(texts), step):
+            out.append(self._encode(texts[start : start + step], self.document_prompt_name))
             if progress:
-                progress(min(start + self.batch_size, len(texts)))
+                progress(min(start + step, len(texts)))
         return np.vstack(out)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
@@ -63,11 +63,13 @@ class Embedder(Embeddings):
                 texts,
                 prompt_name=prompt_name,
                 batch_size=self.batch_size,
-                normalize_embeddings=True,
+                normalize_embeddings=False,
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
-        return np.asarray(vectors, dtype=np.float32)
+        vectors = np.asarray(vectors, dtype=np.float32)  # normalize in float32 (bf16 models lose precision)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms == 0, 1.0, norms)
 
     # LangChain Embeddings interface
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

@@ -116,7 +116,11 @@ class StoredChunk:
 
 @dataclass(frozen=True)
 class NewChunk:
-    """A chunk ready to be stored: text, context header, section, pages and its embedding."""
+    """A chunk ready to be stored: text, context header, section and pages.
+
+    ``passages`` are smaller pieces of the chunk (its paragraphs) that get their own vectors: a question that
+    matches one paragraph well finds the whole chunk (small-to-big retrieval).
+    """
 
     index: int
     text: str
@@ -124,6 +128,7 @@ class NewChunk:
     section: tuple[str, ...]
     page_start: int | None
     page_end: int | None
+    passages: tuple[str, ...] = ()
 
 
 def _opt_int(value: Any) -> int | None:
@@ -207,14 +212,18 @@ class KnowledgeStore:
 
     # ----------------------------------------------------------------------------- chunks
     def chunk_count(self) -> int:
-        return int(self.chunks.count())
+        return len(self.chunks.get(where={"kind": "chunk"}, include=[])["ids"])
 
     def iter_chunks(self) -> Iterator[StoredChunk]:
-        for rid, meta, text in self._iter_records(self.chunks, include=["metadatas", "documents"]):
+        for rid, meta, text in self._iter_records(
+            self.chunks, include=["metadatas", "documents"], where={"kind": "chunk"}
+        ):
             yield StoredChunk.from_record(rid, text, meta)
 
     def chunks_of(self, doc_id: str) -> list[StoredChunk]:
-        got = self.chunks.get(where={"doc_id": doc_id}, include=["metadatas", "documents"])
+        got = self.chunks.get(
+            where={"$and": [{"doc_id": doc_id}, {"kind": "chunk"}]}, include=["metadatas", "documents"]
+        )
         chunks = [StoredChunk.from_record(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
         return sorted(chunks, key=lambda c: c.index)
 
@@ -228,20 +237,33 @@ class KnowledgeStore:
     def query(
         self, embedding: np.ndarray, k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[StoredChunk, float]]:
-        """Nearest chunks by cosine similarity (1 - cosine distance), best first."""
-        total = self.chunk_count()
+        """Nearest chunks by cosine similarity (1 - cosine distance), best first.
+
+        A chunk's score is the best of its own vector and its passages' vectors.
+        """
+        total = self.chunks.count()
         if total == 0:
             return []
         res = self.chunks.query(
             query_embeddings=[np.asarray(embedding, dtype=np.float32).tolist()],
-            n_results=min(k, total),
+            n_results=min(3 * k, total),
             where=where,
             include=["metadatas", "documents", "distances"],
         )
-        return [
-            (StoredChunk.from_record(i, t, m), 1.0 - float(d))
-            for i, t, m, d in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])
-        ]
+        best: dict[str, float] = {}
+        found: dict[str, StoredChunk] = {}
+        for rid, text, meta, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]):
+            chunk_id = str(meta.get("parent") or rid)
+            score = 1.0 - float(dist)
+            if score > best.get(chunk_id, -2.0):
+                best[chunk_id] = score
+            if meta.get("kind", "chunk") == "chunk":
+                found[chunk_id] = StoredChunk.from_record(rid, text, meta)
+        missing = [cid for cid in best if cid not in found]
+        for chunk in self.get_chunks(missing):
+            found[chunk.chunk_id] = chunk
+        ranked = sorted((cid for cid in best if cid in found), key=lambda cid: best[cid], reverse=True)
+        return [(found[cid], best[cid]) for cid in ranked[:k]]
 
     # ----------------------------------------------------------------------------- changes
     def replace_document(
@@ -252,20 +274,24 @@ class KnowledgeStore:
         full_text: str,
         original: Path | None,
     ) -> None:
-        """Store a new version of a document; the old version stays until the new one is complete."""
-        if len(chunks) != len(embeddings):
+        """Store a new version of a document; the old version stays until the new one is complete.
+
+        ``embeddings`` holds one vector per chunk, then one per passage (chunk order, passage order).
+        """
+        n_vectors = len(chunks) + sum(len(c.passages) for c in chunks)
+        if n_vectors != len(embeddings):
             raise ValueError("elk stuk tekst heeft precies één embedding nodig")
         version = uuid.uuid4().hex[:10]
-        new_ids = [f"{record.doc_id}::{version}::{c.index:05d}" for c in chunks]
+        ids, texts, metas = self._records(record, chunks, version)
         kept = self._keep_original(record, original, version) if original else None
         try:
-            for start in range(0, len(chunks), 500):
+            for start in range(0, len(ids), 500):
                 part = slice(start, start + 500)
                 self.chunks.add(
-                    ids=new_ids[part],
-                    documents=[c.text for c in chunks[part]],
+                    ids=ids[part],
+                    documents=texts[part],
                     embeddings=[np.asarray(e, dtype=np.float32).tolist() for e in embeddings[part]],
-                    metadatas=[self._chunk_metadata(record, c, version) for c in chunks[part]],
+                    metadatas=metas[part],
                 )
             if kept is not None:
                 record.original = kept
@@ -277,7 +303,7 @@ class KnowledgeStore:
                 metadatas=[record.to_metadata()],
             )
         except Exception:
-            self._delete_ids(new_ids)
+            self._delete_ids(ids)
             if kept is not None:
                 shutil.rmtree(self.originals_dir / Path(kept).parent, ignore_errors=True)
             raise
@@ -309,8 +335,25 @@ class KnowledgeStore:
         return int(got["metadatas"][0]["revision"]) if got["ids"] else 0
 
     # ----------------------------------------------------------------------------- helpers
+    def _records(
+        self, record: DocumentRecord, chunks: list[NewChunk], version: str
+    ) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        """Ids, texts and metadata of the chunks, followed by those of their passages."""
+        ids, texts, metas = [], [], []
+        for c in chunks:
+            ids.append(f"{record.doc_id}::{version}::{c.index:05d}")
+            texts.append(c.text)
+            metas.append(self._chunk_metadata(record, c, version))
+        for c, chunk_id in zip(chunks, list(ids)):
+            for j, passage in enumerate(c.passages):
+                ids.append(f"{chunk_id}::p{j:03d}")
+                texts.append(passage)
+                metas.append({**self._chunk_metadata(record, c, version), "kind": "passage", "parent": chunk_id})
+        return ids, texts, metas
+
     def _chunk_metadata(self, record: DocumentRecord, chunk: NewChunk, version: str) -> dict[str, Any]:
         meta: dict[str, Any] = {
+            "kind": "chunk",
             "doc_id": record.doc_id,
             "version": version,
             "chunk_index": chunk.index,
@@ -363,10 +406,10 @@ class KnowledgeStore:
         )
 
     @staticmethod
-    def _iter_records(collection: Any, include: list[str]) -> Iterator[tuple]:
+    def _iter_records(collection: Any, include: list[str], where: dict[str, Any] | None = None) -> Iterator[tuple]:
         offset = 0
         while True:
-            got = collection.get(include=include, limit=_GET_PAGE, offset=offset)
+            got = collection.get(include=include, limit=_GET_PAGE, offset=offset, where=where)
             ids = got["ids"]
             if not ids:
                 return
