@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = msub.add_parser("list", parents=[common], help="bekende en geïnstalleerde modellen")
     p.set_defaults(func=cmd_models_list)
 
+    from kb.cli_users import add_users_parser
+
+    add_users_parser(sub, common)
+
     p = sub.add_parser("setup", parents=[common], help="model installeren en startkennisbank laden als de kennisbank leeg is")
     p.add_argument("--skip-model", action="store_true", help="het model niet installeren")
     p.set_defaults(func=cmd_setup)

@@ -11,12 +11,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from kb.access import PermissionDeniedError, Principal
-from kb.answering.types import Answer
 from kb.db.history import (
     add_feedback,
     group_similar,
@@ -26,6 +25,9 @@ from kb.db.history import (
     unanswered_questions,
 )
 from kb.db.models import Conversation, Exchange, Feedback, Review
+
+if TYPE_CHECKING:
+    from kb.answering.types import Answer
 
 #: ``st.feedback("thumbs")`` returns 0 for thumbs down and 1 for thumbs up.
 THUMBS_TO_SCORE: dict[int, int] = {0: -1, 1: 1}

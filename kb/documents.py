@@ -1,0 +1,260 @@
+"""Document management for the app: list, add, replace and remove documents, with access control
+and an audit trail.
+
+Every change is checked with :func:`kb.access.require_manage` *before* the store is touched: a partner
+only ever writes into their own organisation, staff may manage every document, volunteers none. Each
+change that reaches the store is written to the audit log (who, what, when). No Streamlit here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from sqlalchemy import Engine
+
+from ingest.pipeline import DocumentOverrides, FileResult, make_doc_id
+from kb.access import Principal, PermissionDeniedError, require_manage
+from kb.config import TOPICS
+from kb.db.audit import list_events, log_event
+from kb.db.engine import session_scope
+from kb.db.models import AuditEvent
+from kb.store import DocumentRecord
+
+if TYPE_CHECKING:
+    from kb.service import KnowledgeBase
+
+log = logging.getLogger(__name__)
+
+AUDIT_ACTION_BY_STATUS: dict[str, str] = {"added": "add", "replaced": "replace", "unchanged": "replace"}
+
+
+class DocumentNotFoundError(LookupError):
+    """The document does not exist (any more); the message is Dutch."""
+
+
+@dataclass(frozen=True)
+class DocumentMetadata:
+    """What the upload form asks. Empty fields fall back to the file itself (or, when replacing, to the
+    current version). ``partner`` is only honoured for staff; a partner always uploads for their own
+    organisation."""
+
+    title: str | None = None
+    topic: str | None = None
+    valid_from: dt.date | str | None = None
+    url: str | None = None
+    partner: str | None = None
+
+
+def check_url(url: str | None) -> str | None:
+    """``url`` stripped, or None when empty. Only http(s) addresses are accepted (Dutch ValueError)."""
+    text = (url or "").strip()
+    if not text:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise ValueError(
+            f"ongeldige URL '{text}': gebruik een volledig webadres dat begint met https:// of http://"
+        )
+    return text
+
+
+def _valid_from(value: dt.date | str | None) -> str | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError as exc:
+        raise ValueError(f"ongeldige datum '{text}': gebruik de vorm JJJJ-MM-DD") from exc
+
+
+def _clean(value: str | None) -> str | None:
+    text = (value or "").strip()
+    return text or None
+
+
+class DocumentService:
+    """The documents a principal may see and change, over one :class:`KnowledgeBase` and database."""
+
+    def __init__(self, kb: KnowledgeBase, db_engine: Engine) -> None:
+        self.kb = kb
+        self.engine = db_engine
+
+    # ------------------------------------------------------------------------------- reading
+    def list_for(self, principal: Principal) -> list[DocumentRecord]:
+        """Staff: every document. Partner: their organisation's documents. Volunteers: refused."""
+        if principal.role == "staff":
+            return self.kb.store.list_documents()
+        if principal.role == "partner":
+            return self.kb.store.list_documents(partner=principal.partner_org)
+        require_manage(principal, None)  # raises the Dutch "log in" message
+        return []
+
+    def get_for(self, principal: Principal, doc_id: str) -> DocumentRecord:
+        """One document to manage; :class:`DocumentNotFoundError` or :class:`PermissionDeniedError`."""
+        record = self._existing(doc_id)
+        require_manage(principal, record.partner)
+        return record
+
+    def full_text(self, doc_id: str) -> str | None:
+        """The extracted text of a document, for reading a source in the app (sources are public)."""
+        return self.kb.store.document_text(doc_id)
+
+    def partners(self) -> list[str]:
+        """The organisations that have documents, for the staff form."""
+        seen: dict[str, str] = {}
+        for record in self.kb.store.list_documents():
+            seen.setdefault(record.partner.strip().casefold(), record.partner.strip())
+        return sorted(seen.values(), key=str.casefold)
+
+    def history_for(self, principal: Principal, limit: int = 100) -> list[AuditEvent]:
+        """Audit events a principal may see: staff all, a partner those of their organisation."""
+        with session_scope(self.engine) as session:
+            if principal.role == "staff":
+                return list_events(session, limit=limit)
+            if principal.role == "partner":
+                return list_events(session, partner_org=principal.partner_org, limit=limit)
+        require_manage(principal, None)
+        return []
+
+    # ------------------------------------------------------------------------------- changes
+    def add(
+        self,
+        principal: Principal,
+        uploaded_path: Path,
+        original_name: str,
+        metadata: DocumentMetadata = DocumentMetadata(),
+    ) -> FileResult:
+        """Ingest an uploaded file as a document of the principal's organisation.
+
+        Uploading a file with the same name again for the same organisation replaces that document.
+        Raises :class:`PermissionDeniedError` (nothing touched) when the principal may not write there;
+        ingest problems come back as a failed :class:`FileResult` with a Dutch error.
+        """
+        partner = self._target_partner(principal, metadata.partner)
+        require_manage(principal, partner)
+        source = Path(original_name).name or Path(uploaded_path).name
+        doc_id = make_doc_id(partner, source)
+        existing = self.kb.store.get_document(doc_id)
+        if existing is not None:
+            # Another organisation whose name slugifies the same must never be overwritten.
+            require_manage(principal, existing.partner)
+        try:
+            overrides = DocumentOverrides(
+                partner=partner,
+                topic=_clean(metadata.topic),
+                title=_clean(metadata.title),
+                valid_from=_valid_from(metadata.valid_from),
+                url=check_url(metadata.url),
+                doc_id=doc_id,  # never taken from the file's own front matter
+                source_name=source,
+            )
+            self._check_topic(overrides.topic)
+        except ValueError as exc:
+            return FileResult(Path(source), "failed", error=f"{source}: {exc}")
+        result = self.kb.pipeline.ingest_file(Path(uploaded_path), overrides)
+        self._audit(principal, result, partner, source)
+        return result
+
+    def replace(
+        self,
+        principal: Principal,
+        doc_id: str,
+        uploaded_path: Path,
+        original_name: str,
+        metadata: DocumentMetadata = DocumentMetadata(),
+    ) -> FileResult:
+        """Replace a document by a new file; its id stays. Empty metadata keeps the current values."""
+        current = self._existing(doc_id)
+        require_manage(principal, current.partner)
+        partner = current.partner
+        if principal.role == "staff" and _clean(metadata.partner):
+            partner = str(_clean(metadata.partner))
+        require_manage(principal, partner)
+        source = Path(original_name).name or Path(uploaded_path).name
+        try:
+            overrides = DocumentOverrides(
+                partner=partner,
+                topic=_clean(metadata.topic) or current.topic,
+                title=_clean(metadata.title) or current.title,
+                valid_from=_valid_from(metadata.valid_from) or current.valid_from,
+                url=check_url(metadata.url) or current.url,
+                language=current.language,
+                doc_id=current.doc_id,
+                source_name=source,
+            )
+            self._check_topic(overrides.topic)
+        except ValueError as exc:
+            return FileResult(Path(source), "failed", current.doc_id, current.title, error=f"{source}: {exc}")
+        result = self.kb.pipeline.ingest_file(Path(uploaded_path), overrides)
+        if result.ok and result.status == "added":  # the id existed a moment ago: it is a replacement
+            result.status = "replaced"
+        self._audit(principal, result, partner, source, action="replace")
+        return result
+
+    def remove(self, principal: Principal, doc_id: str) -> DocumentRecord:
+        """Delete a document (chunks, register entry, original). Returns the removed record."""
+        record = self._existing(doc_id)
+        require_manage(principal, record.partner)
+        self.kb.store.remove_document(doc_id)
+        self._log(
+            principal,
+            action="remove",
+            doc_id=doc_id,
+            partner=record.partner,
+            detail=f"{record.title} ({record.source}, {record.chunk_count} stukken)",
+        )
+        return record
+
+    # ------------------------------------------------------------------------------- helpers
+    def _existing(self, doc_id: str) -> DocumentRecord:
+        record = self.kb.store.get_document(doc_id) if doc_id else None
+        if record is None:
+            raise DocumentNotFoundError(
+                f"Het document '{doc_id}' bestaat niet (meer). Vernieuw de lijst met documenten."
+            )
+        return record
+
+    def _target_partner(self, principal: Principal, requested: str | None) -> str:
+        if principal.role == "partner":
+            return str(principal.partner_org).strip()
+        if principal.role == "staff":
+            return _clean(requested) or self.kb.settings.default_partner
+        raise PermissionDeniedError(
+            "Alleen medewerkers en partners kunnen documenten toevoegen, vervangen of verwijderen. "
+            "Log in met je account om verder te gaan."
+        )
+
+    @staticmethod
+    def _check_topic(topic: str | None) -> None:
+        if topic is not None and topic.lower() not in TOPICS:
+            raise ValueError(f"onbekend onderwerp '{topic}': kies uit {', '.join(TOPICS)}")
+
+    def _audit(
+        self, principal: Principal, result: FileResult, partner: str, source: str, action: str | None = None
+    ) -> None:
+        if not result.ok or not result.doc_id:
+            return  # nothing reached the store
+        verb = action or AUDIT_ACTION_BY_STATUS.get(result.status, "add")
+        detail = f"{result.title} ({source}, {result.chunks} stukken)"
+        if result.status == "unchanged":
+            detail += "; inhoud ongewijzigd"
+        self._log(principal, action=verb, doc_id=result.doc_id, partner=partner, detail=detail)
+
+    def _log(self, principal: Principal, *, action: str, doc_id: str, partner: str, detail: str) -> None:
+        with session_scope(self.engine) as session:
+            log_event(
+                session,
+                username=principal.username,
+                action=action,
+                doc_id=doc_id,
+                partner_org=partner,
+                detail=detail,
+            )

@@ -1,0 +1,359 @@
+"""End to end in a real browser: ``streamlit run app.py`` on a free loopback port with a temporary
+knowledge base, driven by Debian's Chromium through Playwright.
+
+A volunteer asks a question, sees the answer stream in with a source card, gives feedback (stored in the
+database) and sees that a ``<script>`` in a source stays text. A partner logs in, uploads a DOCX, asks a
+question only that document answers, deletes it, and sees the answer change. On failure a screenshot and
+the server log are saved in ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from apptest_support import PARTNER_A, PASSWORD, STARTER_DOCS, build_tiny_model, docx_bytes, model_texts, write_docs
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DOCX_TITLE = "De buurtbatterij"
+DOCX_TEXT = [
+    "De buurtbatterij van de coöperatie heeft kleurcode oranje.",
+    "Opladen van de buurtbatterij mag alleen overdag met zonnestroom van de daken in de buurt.",
+]
+ONLY_DOCX_QUESTION = "Welke kleurcode heeft de buurtbatterij?"
+E2E_DOCS = {name: STARTER_DOCS[name] for name in ("stichting.md", "vereniging.md", "kwetsbaar.md")}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium (/usr/bin/chromium) is niet geïnstalleerd: "
+                       "installeer het met 'apt-get install chromium' om de browsertest te draaien"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, log: Path, attempts: int = 240) -> None:
+    for _ in range(attempts):  # bounded: at most about two minutes
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit stopte direct:\n{log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().decode().strip() == "ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"streamlit werd niet gezond:\n{log.read_text(errors='replace')}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    base = tmp_path_factory.mktemp("e2e")
+    model = build_tiny_model(base / "model", model_texts(ROOT) + [" ".join(DOCX_TEXT), DOCX_TITLE])
+    env = {
+        **os.environ,
+        "KB_DATA_DIR": str(base / "data"),
+        "KB_EMBED_MODEL": str(model),
+        "KB_STARTER_KB_DIR": str(base / "starter"),
+        "HF_HUB_OFFLINE": "1",
+        "ANONYMIZED_TELEMETRY": "False",
+        "PYTHONPATH": str(ROOT),
+    }
+    for name in ("KB_STORE_DIR", "KB_DATABASE_URL", "KB_CHROMA_HOST", "KB_MODELS_DIR"):
+        env.pop(name, None)
+    # a couple of small Markdown documents, ingested with the kb CLI
+    docs = write_docs(base / "docs", E2E_DOCS)
+    subprocess.run([sys.executable, "-m", "kb.cli", "ingest", str(docs)], cwd=ROOT, env=env, check=True,
+                   capture_output=True, timeout=300)
+    # the partner account, made with kb.db accounts
+    from kb.db import create_user, dispose_engines, init_db, session_scope
+
+    database = f"sqlite:///{(base / 'data' / 'samenweten.db').resolve()}"
+    with session_scope(init_db(database)) as session:
+        create_user(session, "anna", PASSWORD, "partner", PARTNER_A)
+        create_user(session, "sanne", PASSWORD, "staff")
+
+    port = _free_port()
+    log = base / "streamlit.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process, log)
+        yield {"url": url, "database": database, "log": log, "base": base}
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        dispose_engines()
+
+
+@pytest.fixture
+def page(server, request) -> Iterator:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="het Python-pakket playwright ontbreekt")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="nl-NL")
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.errors = errors
+        try:
+            yield page
+        finally:
+            failed = getattr(request.node, "rep_call", None)
+            if failed is None or failed.failed:
+                ARTIFACTS.mkdir(exist_ok=True)
+                name = request.node.name
+                try:
+                    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+                except Exception:  # the page may be gone; the log still helps
+                    pass
+                shutil.copyfile(server["log"], ARTIFACTS / f"{name}-streamlit.log")
+            browser.close()
+
+
+# ------------------------------------------------------------------------------------ helpers
+def shot(page, name: str) -> None:
+    """Keep a screenshot of a step (for people checking what the app shows)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"e2e-{name}.png"), full_page=True)
+
+
+def wait_idle(page) -> None:
+    """Wait until Streamlit has finished the current script run."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000
+    )
+
+
+STREAM_PROBE = """() => {
+  window.__answerLengths = [];
+  const probe = new MutationObserver(() => {
+    const messages = document.querySelectorAll('[data-testid="stChatMessage"]');
+    const last = messages[messages.length - 1];
+    if (last && last.querySelector('[data-testid="stChatMessageAvatarAssistant"]')) {
+      window.__answerLengths.push(last.innerText.length);
+    }
+  });
+  probe.observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+ANSWER_DONE = """(question) => {
+  const messages = [...document.querySelectorAll('[data-testid="stChatMessage"]')];
+  if (messages.length < 2) return false;
+  const [asked, answer] = messages.slice(-2);
+  return asked.innerText.includes(question)
+    && !!answer.querySelector('[data-testid="stChatMessageAvatarAssistant"]')
+    && !!answer.querySelector('[data-testid="stFeedback"]');
+}"""
+
+
+def ask(page, question: str):
+    """Type a question, wait for the finished answer; returns the assistant's message locator."""
+    page.evaluate(STREAM_PROBE)
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(question)
+    box.press("Enter")
+    # the feedback widget appears once the answer is complete and stored
+    page.wait_for_function(ANSWER_DONE, arg=question, timeout=120_000)
+    wait_idle(page)
+    return page.get_by_test_id("stChatMessage").last
+
+
+def log_in(page, username: str) -> None:
+    goto_nav(page, "Inloggen")
+    page.get_by_label("Gebruikersnaam").fill(username)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.get_by_text(f"Je bent ingelogd als {username}").wait_for()
+
+
+def goto_nav(page, label: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=label).click()
+    wait_idle(page)
+
+
+def feedback_rows(database: str) -> list[tuple[int, str | None]]:
+    from sqlalchemy import select
+
+    from kb.db import Feedback, init_db, session_scope
+
+    with session_scope(init_db(database)) as session:
+        return [(f.score, f.comment) for f in session.scalars(select(Feedback))]
+
+
+# ------------------------------------------------------------------------------------ tests
+def test_volunteer_asks_sees_streamed_answer_and_source_card_and_gives_feedback(page, server):
+    page.goto(server["url"])
+    page.get_by_text("Vraag het SamenWeten").first.wait_for()
+    page.get_by_text("geen juridisch of fiscaal advies").wait_for()
+    page.get_by_role("button", name="Wat is het verschil tussen een stichting en een vereniging?").wait_for()
+
+    message = ask(page, "Wie beslist er in een stichting?")
+    lengths = page.evaluate("window.__answerLengths")
+    assert len(set(lengths)) >= 3 and max(lengths) > 100  # the answer grew while streaming in
+    answer = message.inner_text()
+    assert "bestuur" in answer
+    # the source card: number, title, partner, section, quoted sentence highlighted, full text, URL
+    assert "[1] De stichting" in answer
+    assert f"Partner: {PARTNER_A}" in answer and "Artikel/sectie: Wie beslist" in answer
+    highlight = message.locator("span", has_text="Het bestuur van de stichting beslist").first
+    assert highlight.is_visible()
+    assert message.get_by_role("link", name="Originele bron openen").first.get_attribute("href") == (
+        "https://example.org/stichting"
+    )
+    shot(page, "1-answer")
+
+    message.get_by_role("button", name="Volledige brontekst lezen").first.click()
+    dialog = page.get_by_test_id("stDialog")
+    dialog.get_by_text("notariële akte").wait_for()
+    shot(page, "2-full-text")
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="detached")
+
+    buttons = message.get_by_test_id("stFeedbackButton")
+    assert buttons.count() == 2
+    buttons.nth(1).click()  # thumbs down
+    wait_idle(page)
+    comment = message.get_by_label("Toelichting (optioneel)")
+    comment.fill("Ik mis hoe het bestuur wordt benoemd.")
+    comment.press("Enter")
+    wait_idle(page)
+    message.get_by_role("button", name="Toelichting versturen").click()
+    message.get_by_text("Bedankt voor je toelichting!").wait_for()
+    assert feedback_rows(server["database"]) == [(-1, "Ik mis hoe het bestuur wordt benoemd.")]
+    assert not page.errors
+
+
+def test_script_in_a_source_stays_text(page, server):
+    page.goto(server["url"])
+    page.get_by_test_id("stChatInputTextArea").wait_for()
+    message = ask(page, "Wat doet de kascommissie met de boekhouding?")
+    text = message.inner_text()
+    assert "<script>alert('xss')</script>" in text and '<img src=x onerror="alert(\'img\')">' in text
+    assert ":red[rood]" in text and "$x^2$" in text
+    assert message.locator("script").count() == 0 and message.locator("img[src='x']").count() == 0
+    assert message.locator("a[href^='javascript']").count() == 0
+    shot(page, "3-escaped-source")
+    assert not page.errors
+
+
+def test_partner_uploads_docx_answer_uses_it_then_delete_changes_the_answer(page, server, tmp_path):
+    page.goto(server["url"])
+    page.get_by_test_id("stChatInputTextArea").wait_for()
+
+    log_in(page, "anna")
+    page.get_by_text(f"Je bent ingelogd als anna (partner, {PARTNER_A})").wait_for()
+
+    goto_nav(page, "Documenten")
+    page.get_by_text(f"Documenten van {PARTNER_A}").wait_for()
+    docx = tmp_path / "buurtbatterij.docx"
+    docx.write_bytes(docx_bytes(DOCX_TITLE, DOCX_TEXT))
+    page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(str(docx))
+    page.get_by_text("buurtbatterij.docx").first.wait_for()
+    page.get_by_role("textbox", name="Titel").first.fill(DOCX_TITLE)
+    page.get_by_role("button", name="Toevoegen").click()
+    page.get_by_text(f"buurtbatterij.docx: toegevoegd als “{DOCX_TITLE}”").wait_for(timeout=120_000)
+    wait_idle(page)
+    shot(page, "4-uploaded")
+
+    goto_nav(page, "Vraag het SamenWeten")
+    with_docx = ask(page, ONLY_DOCX_QUESTION).inner_text()
+    assert f"[1] {DOCX_TITLE}" in with_docx and "kleurcode oranje" in with_docx
+    shot(page, "5-answer-with-docx")
+
+    goto_nav(page, "Documenten")
+    page.get_by_text("Document kiezen").wait_for()
+    chooser = page.get_by_role("combobox", name="Document kiezen")
+    chooser.click()
+    page.keyboard.type(DOCX_TITLE)
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    page.get_by_role("tab", name="Verwijderen").click()
+    page.get_by_text("Ja, ik wil dit document verwijderen").click()
+    wait_idle(page)
+    page.get_by_role("button", name="Verwijderen").click()
+    page.get_by_text(f"“{DOCX_TITLE}” is verwijderd.").wait_for()
+    wait_idle(page)
+
+    goto_nav(page, "Vraag het SamenWeten")
+    page.get_by_role("button", name="Nieuw gesprek").click()
+    page.get_by_text("Voorbeeldvragen").wait_for()
+    wait_idle(page)
+    without_docx = ask(page, ONLY_DOCX_QUESTION)
+    text = without_docx.inner_text()
+    assert DOCX_TITLE not in text and "kleurcode oranje" not in text
+    assert text != with_docx
+    shot(page, "6-answer-after-delete")
+    assert not page.errors
+
+
+def test_staff_reviews_an_answer_and_exports_csv(page, server):
+    page.goto(server["url"])
+    page.get_by_test_id("stChatInputTextArea").wait_for()
+    question = "Mag een vereniging winst verdelen onder de leden?"
+    ask(page, question)
+
+    log_in(page, "sanne")
+    goto_nav(page, "Beoordelen")
+    page.get_by_text("Vragen en antwoorden beoordelen").wait_for()
+    entry = page.get_by_test_id("stExpander").filter(has_text=question).first
+    entry.click()
+    entry.get_by_text("Opgehaalde bronnen").wait_for()
+    entry.get_by_text("Onjuist").click()
+    entry.get_by_label("Notitie").fill("Noem ook de uitzondering voor een coöperatie.")
+    entry.get_by_role("button", name="Beoordeling opslaan").click()
+    page.get_by_text("Beoordeling van vraag").wait_for()
+    wait_idle(page)
+    page.get_by_test_id("stExpander").filter(has_text=question).first.click()
+    page.get_by_text("Onjuist door sanne").wait_for()
+    page.wait_for_timeout(1000)  # let the expander finish opening
+    shot(page, "7-review")
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Exporteren als CSV").click()
+    csv_text = Path(download.value.path()).read_bytes().decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(csv_text), delimiter=";"))
+    row = next(r for r in rows if r["vraag"] == question)
+    assert (row["beoordeling"], row["beoordeling_notitie"], row["beoordelaar"]) == (
+        "incorrect", "Noem ook de uitzondering voor een coöperatie.", "sanne"
+    )
+    assert row["geweigerd"] == "nee" and "De vereniging" in row["bronnen"]
+    assert not page.errors

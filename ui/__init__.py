@@ -1,0 +1,1 @@
+"""The Streamlit pages of SamenWeten. Pages stay thin: the logic lives in ``kb/``."""

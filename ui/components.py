@@ -1,0 +1,346 @@
+"""Reusable pieces of the pages: safe text rendering, source cards, the full-text dialog.
+
+Everything that comes from a document or from a user (questions, answers, titles, source text) is shown
+as *text*: :func:`escape_markdown` backslash-escapes every ASCII punctuation character, so neither
+Markdown, Streamlit's own directives (``:red[...]``, ``:material/...:``), LaTeX (``$...$``) nor HTML in
+the text can turn into markup. ``unsafe_allow_html`` is never used. Highlighting and bold are added
+*after* escaping, with Streamlit's own Markdown (``:orange-background[...]``, ``**...**``) around text
+that is already escaped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import string
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import streamlit as st
+
+from kb.answering.types import Citation
+
+_ESCAPE = {c: "\\" + c for c in string.punctuation}
+# Emoji and icon shortcodes (":smile:", ":material/home:") are expanded in text nodes even when their
+# colons are escaped; a zero-width space after the opening colon keeps them literal.
+_SHORTCODE = re.compile(r":(?=[A-Za-z0-9_+/-]+:)")
+_INDENT_AFTER_NEWLINE = re.compile(r"\n[ \t]+")
+_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_PASSAGE_SPLIT = re.compile(r"\s*…\s*|\n+")
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'“‘(])")
+_WORD = re.compile(r"\S+")
+
+try:
+    LOCAL_TZ: dt.tzinfo = ZoneInfo("Europe/Amsterdam")
+except Exception:  # no time zone data installed
+    LOCAL_TZ = dt.timezone.utc
+
+
+def local_time(value: str | dt.datetime | None) -> str:
+    """An ISO timestamp or datetime as Dutch local time, e.g. ``26-11-2026 17:47``."""
+    if not value:
+        return ""
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(LOCAL_TZ).strftime("%d-%m-%Y %H:%M")
+
+
+HIGHLIGHT = "orange-background"
+SNIPPET_CHARS = 700
+MIN_QUOTE_CHARS = 12
+
+
+# ------------------------------------------------------------------------------------ safe text
+def escape_markdown(text: str | None) -> str:
+    """``text`` as Markdown that renders literally: every ASCII punctuation character is escaped.
+
+    Line breaks are kept (as hard breaks), indentation at the start of a line is dropped (it would
+    make a code block). The function works character by character, so escaping the pieces of a
+    streamed text gives the same result as escaping the whole text.
+    """
+    if not text:
+        return ""
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    text = _INDENT_AFTER_NEWLINE.sub("\n", text)
+    text = _SHORTCODE.sub(":\u200b", text)
+    escaped = "".join(_ESCAPE.get(c, c) for c in text)
+    return escaped.replace("\n", "  \n")
+
+
+def escape_pieces(pieces: Iterable[str]) -> Iterator[str]:
+    """Escape a stream of text pieces (for ``st.write_stream``)."""
+    for piece in pieces:
+        yield escape_markdown(piece)
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` when it is an http(s) address with a host, else None (no ``javascript:`` links)."""
+    text = (url or "").strip()
+    if not text or any(c.isspace() for c in text):
+        return None
+    parts = urlsplit(text)
+    if parts.scheme.lower() in ("http", "https") and parts.netloc:
+        return text
+    return None
+
+
+# ------------------------------------------------------------------------------------ highlighting
+def _clean_parts(parts: list[str]) -> list[str]:
+    cleaned = [p.strip(" \t\"'“”‘’") for p in parts]
+    return [p for p in cleaned if len(p) >= MIN_QUOTE_CHARS]
+
+
+def _find(text: str, part: str) -> tuple[int, int] | None:
+    words = _WORD.findall(part)
+    if not words:
+        return None
+    pattern = r"\s+".join(re.escape(w) for w in words)
+    match = re.search(pattern, text) or re.search(pattern, text, re.IGNORECASE)
+    return match.span() if match else None
+
+
+def find_quote_spans(text: str, quote: str | Sequence[str]) -> list[tuple[int, int]]:
+    """Where the passages of ``quote`` occur in ``text``: sorted, merged (start, end) offsets.
+
+    A quote made of several passages (joined with " … " or on separate lines) is matched passage by
+    passage; a passage that is not found whole is matched sentence by sentence. Matching ignores
+    differences in whitespace and, as a fallback, in letter case.
+    """
+    quotes = [quote] if isinstance(quote, str) else list(quote)
+    spans: list[tuple[int, int]] = []
+    for q in quotes:
+        for passage in _clean_parts(_PASSAGE_SPLIT.split(q or "")):
+            found = _find(text, passage)
+            if found:
+                spans.append(found)
+                continue
+            for sentence in _clean_parts(_SENTENCE_SPLIT.split(passage)):
+                found = _find(text, sentence)
+                if found:
+                    spans.append(found)
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _styled_runs(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[str, bool, bool]]:
+    """``text`` cut into runs of (text, bold, highlighted); bold markers ``**``/``__`` are removed."""
+    n = len(text)
+    highlighted = [False] * n
+    for start, end in spans:
+        for i in range(max(0, start), min(n, end)):
+            highlighted[i] = True
+    bold = [False] * n
+    dropped = [False] * n
+    for m in _BOLD.finditer(text):
+        marker = len(m.group(1))
+        if "\n" in m.group(2):
+            continue
+        for i in range(m.start(), m.start() + marker):
+            dropped[i] = True
+        for i in range(m.end() - marker, m.end()):
+            dropped[i] = True
+        for i in range(m.start(2), m.end(2)):
+            bold[i] = True
+    runs: list[tuple[str, bool, bool]] = []
+    for i, ch in enumerate(text):
+        if dropped[i]:
+            continue
+        style = (bold[i], highlighted[i])
+        if ch == "\n":
+            style = (False, False)
+        if runs and (runs[-1][1], runs[-1][2]) == style and ch != "\n" and not runs[-1][0].endswith("\n"):
+            runs[-1] = (runs[-1][0] + ch, *style)
+        else:
+            runs.append((ch, *style))
+    return runs
+
+
+def _wrap(run: str, bold: bool, highlighted: bool) -> str:
+    core = run.strip()
+    if not core or not (bold or highlighted):
+        return escape_markdown(run)
+    lead = run[: len(run) - len(run.lstrip())]
+    trail = run[len(run.rstrip()) :]
+    body = escape_markdown(core)
+    if bold:
+        body = f"**{body}**"
+    if highlighted:
+        body = f":{HIGHLIGHT}[{body}]"
+    return escape_markdown(lead) + body + escape_markdown(trail)
+
+
+def rich_text(text: str, quotes: str | Sequence[str] = ()) -> str:
+    """Escaped Markdown of ``text`` with the sentences of ``quotes`` highlighted and ``**bold**`` kept.
+
+    Text is escaped first; only Streamlit's own highlight directive and bold markers are put around
+    escaped runs, so nothing from ``text`` can become markup.
+    """
+    if not text:
+        return ""
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    text = _INDENT_AFTER_NEWLINE.sub("\n", text)
+    spans = find_quote_spans(text, quotes) if quotes else []
+    return "".join(_wrap(run, bold, hl) for run, bold, hl in _styled_runs(text, spans))
+
+
+def snippet_bounds(text: str, spans: Sequence[tuple[int, int]], max_chars: int = SNIPPET_CHARS) -> tuple[int, int]:
+    """A window of ``text`` of at most about ``max_chars`` that shows the first highlighted span."""
+    if len(text) <= max_chars:
+        return 0, len(text)
+    if not spans:
+        start, end = 0, max_chars
+    else:
+        first_start, first_end = spans[0]
+        before = min(first_start, max(80, (max_chars - (first_end - first_start)) // 3))
+        start = first_start - before
+        end = max(first_end, start + max_chars)
+    # cut on word boundaries
+    if start > 0:
+        space = text.rfind(" ", 0, start)
+        start = space + 1 if space >= 0 and start - space < 40 else start
+    if end < len(text):
+        space = text.find(" ", end)
+        end = space if 0 <= space - end < 40 else end
+    return max(0, start), min(len(text), end)
+
+
+def snippet_markdown(text: str, quote: str, max_chars: int = SNIPPET_CHARS) -> str:
+    """The part of a source shown on its card: the quoted sentences highlighted, cut to size."""
+    spans = find_quote_spans(text, quote) if quote else []
+    start, end = snippet_bounds(text, spans, max_chars)
+    body = rich_text(text[start:end], quote)
+    return ("… " if start > 0 else "") + body + (" …" if end < len(text) else "")
+
+
+# ------------------------------------------------------------------------------------ view models
+@dataclass(frozen=True)
+class SourceView:
+    """What a source card shows; plain data, kept in the session between reruns."""
+
+    n: int
+    doc_id: str
+    title: str
+    partner: str
+    section: tuple[str, ...]
+    page_start: int | None
+    page_end: int | None
+    url: str | None
+    text: str
+    quote: str = ""
+
+    @classmethod
+    def from_citation(cls, citation: Citation) -> SourceView:
+        c = citation.hit.chunk
+        return cls(
+            n=citation.n,
+            doc_id=c.doc_id,
+            title=c.title,
+            partner=c.partner,
+            section=tuple(c.section),
+            page_start=c.page_start,
+            page_end=c.page_end,
+            url=c.url,
+            text=c.text,
+            quote=citation.quote or "",
+        )
+
+    @property
+    def where(self) -> str:
+        """The article or section: the section path below the document title."""
+        parts = list(self.section)
+        if parts and parts[0].strip().casefold() == self.title.strip().casefold():
+            parts = parts[1:]
+        return " › ".join(parts)
+
+    @property
+    def pages(self) -> str:
+        if not self.page_start:
+            return ""
+        if self.page_end and self.page_end != self.page_start:
+            return f"p. {self.page_start}–{self.page_end}"
+        return f"p. {self.page_start}"
+
+
+def source_meta_line(view: SourceView) -> str:
+    """Escaped caption: partner · article or section · page."""
+    parts = [f"Partner: {view.partner}"] if view.partner else []
+    if view.where:
+        parts.append(f"Artikel/sectie: {view.where}")
+    if view.pages:
+        parts.append(view.pages)
+    return " · ".join(escape_markdown(p) for p in parts)
+
+
+# ------------------------------------------------------------------------------------ rendering
+def render_text(text: str) -> None:
+    """Show user or document text as text (escaped Markdown keeps line breaks and wrapping)."""
+    st.markdown(escape_markdown(text))
+
+
+def render_source_card(
+    view: SourceView, key: str, load_full_text: Callable[[str], str | None] | None = None
+) -> None:
+    """One numbered source: title, partner, section, page, highlighted snippet, full text, URL."""
+    with st.container(border=True):
+        st.markdown(f"**\\[{view.n}\\] {escape_markdown(view.title)}**")
+        meta = source_meta_line(view)
+        if meta:
+            st.caption(meta)
+        st.markdown(snippet_markdown(view.text, view.quote))
+        left, right = st.columns([1, 1])
+        with left:
+            if load_full_text is not None and st.button(
+                "Volledige brontekst lezen", key=f"{key}_full", icon=":material/article:"
+            ):
+                show_full_text(view, load_full_text)
+        with right:
+            url = safe_url(view.url)
+            if url:
+                st.link_button("Originele bron openen", url, icon=":material/open_in_new:")
+
+
+@st.dialog("Brontekst", width="large")
+def show_full_text(view: SourceView, load_full_text: Callable[[str], str | None]) -> None:
+    """The full extracted text of a source document, with the quoted sentences highlighted."""
+    st.markdown(f"**{escape_markdown(view.title)}**")
+    meta = source_meta_line(view)
+    if meta:
+        st.caption(meta)
+    text = load_full_text(view.doc_id)
+    if not text:
+        st.warning("Dit document staat niet meer in de kennisbank; de tekst is niet beschikbaar.")
+        return
+    if view.quote:
+        st.caption("De gemarkeerde zinnen zijn in het antwoord gebruikt.")
+    with st.container(height=520):
+        st.markdown(rich_text(text, view.quote))
+    url = safe_url(view.url)
+    if url:
+        st.link_button("Originele bron openen", url, icon=":material/open_in_new:")
+
+
+def render_question_groups(groups: Sequence[Any], limit: int = 30) -> None:
+    """Unanswered questions grouped by meaning: how often, an example, and the other wordings."""
+    if not groups:
+        st.info("Er zijn (nog) geen vragen die de kennisbank niet kon beantwoorden.")
+        return
+    for i, group in enumerate(groups[:limit]):
+        with st.container(border=True):
+            st.markdown(f"**{group.count}×** {escape_markdown(group.example)}")
+            others = [q for q in group.variants if q != group.example]
+            if others:
+                with st.expander(f"{len(others)} andere formulering(en)"):
+                    for q in others:
+                        st.markdown("• " + escape_markdown(q))
+    if len(groups) > limit:
+        st.caption(f"En nog {len(groups) - limit} andere groepen.")

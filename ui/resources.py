@@ -1,0 +1,63 @@
+"""The app's long-lived objects, one per process and configuration (``st.cache_resource``).
+
+Everything is built from :class:`kb.config.Settings`, i.e. from ``KB_*`` environment variables (or
+``.env``): tests point the app at a temporary store with ``KB_DATA_DIR``, ``KB_EMBED_MODEL`` etc. The
+settings are read again on every rerun (cheap) and serve as the cache key, so a changed configuration
+gets its own knowledge base and database instead of a stale one.
+"""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from kb.config import Settings
+from kb.db.engine import init_db
+from kb.documents import DocumentService
+from kb.service import KnowledgeBase
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def app_settings() -> Settings:
+    """The current settings (environment and ``.env``)."""
+    return Settings()
+
+
+def _key(settings: Settings) -> str:
+    return settings.model_dump_json()
+
+
+@st.cache_resource(show_spinner=False)
+def _knowledge_base(settings_json: str) -> KnowledgeBase:
+    return KnowledgeBase(Settings.model_validate_json(settings_json))
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(database_url: str) -> Engine:
+    return init_db(database_url)
+
+
+def knowledge_base(settings: Settings | None = None) -> KnowledgeBase:
+    """The process-wide :class:`KnowledgeBase` for these settings (store and model load lazily)."""
+    return _knowledge_base(_key(settings or app_settings()))
+
+
+def db_engine(settings: Settings | None = None) -> Engine:
+    """The migrated database engine (raises :class:`kb.db.DatabaseError` with a Dutch message)."""
+    return _engine((settings or app_settings()).resolved_database_url())
+
+
+def document_service(settings: Settings | None = None) -> DocumentService:
+    settings = settings or app_settings()
+    return DocumentService(knowledge_base(settings), db_engine(settings))
+
+
+def clear() -> None:
+    """Forget every cached resource (tests, or after the configuration changed)."""
+    _knowledge_base.clear()
+    _engine.clear()
