@@ -58,7 +58,8 @@ def _previous_nonempty(lines: list[str], i: int) -> str | None:
 class QueryExpander:
     """Adds the legal term after a question that uses one of its lay synonyms."""
 
-    def __init__(self, entries: list[GlossaryEntry]) -> None:
+    def __init__(self, entries: list[GlossaryEntry], doc_ids: frozenset[str] = frozenset()) -> None:
+        self.doc_ids = doc_ids  # the glossary documents themselves
         self._patterns: list[tuple[re.Pattern[str], str]] = []
         for entry in entries:
             term = fold(entry.term).strip()
@@ -86,7 +87,21 @@ class QueryExpander:
     @classmethod
     def from_store(cls, store: KnowledgeStore) -> "QueryExpander":
         entries: list[GlossaryEntry] = []
+        doc_ids: set[str] = set()
         for record in store.list_documents():
             if is_glossary(record):
+                doc_ids.add(record.doc_id)
                 entries.extend(parse_glossary(store.document_text(record.doc_id) or ""))
-        return cls(entries)
+        return cls(entries, frozenset(doc_ids))
+
+
+_DEFINITION_QUESTION = re.compile(
+    r"\b(wat (?:is|zijn|betekent|betekenen|houdt|houden|bedoelt? (?:men|je|u) met)|wat wordt (?:er )?bedoeld|"
+    r"betekenis van|wat verstaat? (?:men|je|u)|uitleg van|definitie)\b",
+    re.IGNORECASE,
+)
+
+
+def is_definition_question(query: str) -> bool:
+    """'Wat betekent ANBI?', 'Wat is een ALV?': the glossary itself is then a good source."""
+    return bool(_DEFINITION_QUESTION.search(query)) and len(query.split()) <= 12

@@ -8,7 +8,7 @@ from typing import Callable
 
 from kb.config import Settings
 from kb.embeddings import Embedder
-from kb.retrieval.glossary import QueryExpander
+from kb.retrieval.glossary import QueryExpander, is_definition_question
 from kb.retrieval.lexical import LexicalIndexCache
 from kb.retrieval.types import Hit, SearchFilters
 from kb.store import KnowledgeStore, StoredChunk
@@ -55,6 +55,11 @@ class Retriever:
         expanded = self.expand(query)
         candidates = self._candidates(expanded, filters)
         ranked = sorted(candidates.values(), key=lambda c: c.fused, reverse=True)
+        if self.settings.glossary_in_results == "never" or (
+            self.settings.glossary_in_results == "definitions" and not is_definition_question(query)
+        ):
+            glossary = self.expander().doc_ids
+            ranked = [c for c in ranked if c.chunk.doc_id not in glossary] or ranked
         return self._diverse(ranked, k)
 
     def _candidates(self, query: str, filters: SearchFilters) -> dict[str, _Candidate]:

@@ -1,0 +1,108 @@
+"""Search latency with 10,000 chunks in the store (warm: model loaded, indexes built).
+
+Embedding 10,000 fresh chunks would take an hour on 2 cores and measures ingest, not search. So the store is
+filled with the bench corpus, then with copies of its documents (other doc ids, the vectors slightly
+perturbed, the texts varied per copy) until it holds at least ``--chunks`` chunks. The questions of
+``dev.jsonl`` are then searched a few rounds each and the median and p95 are printed, for the whole search
+and for the query embedding alone.
+
+    .venv/bin/python bench/run_latency_bench.py [--chunks 10000] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from bench.run_retrieval_bench import SHARED, prepare  # noqa: E402
+from kb.config import Settings  # noqa: E402
+from kb.evaluation import load_questions  # noqa: E402
+from kb.store import DocumentRecord, NewChunk  # noqa: E402
+
+
+def fill(kb, target: int, seed: int = 0) -> None:
+    store = kb.store
+    base_docs = [d for d in store.list_documents() if not d.doc_id.startswith("copy")]
+    rng = np.random.default_rng(seed)
+    copy = 0
+    while store.chunk_count() < target:
+        copy += 1
+        for record in base_docs:
+            got = store.chunks.get(where={"doc_id": record.doc_id}, include=["embeddings", "documents", "metadatas"])
+            order = sorted(range(len(got["ids"])), key=lambda i: (got["metadatas"][i]["kind"] != "chunk", got["ids"][i]))
+            chunks, vectors, passages_of = [], [], {}
+            for i in order:
+                meta = got["metadatas"][i]
+                vec = np.asarray(got["embeddings"][i], dtype=np.float32)
+                vec = vec + rng.normal(0, 0.02, vec.shape).astype(np.float32)
+                vec /= np.linalg.norm(vec)
+                if meta["kind"] == "chunk":
+                    chunks.append((got["ids"][i], meta, got["documents"][i], vec))
+                else:
+                    passages_of.setdefault(meta["parent"], []).append((got["documents"][i], vec))
+            new_chunks, chunk_vecs, passage_vecs = [], [], []
+            for cid, meta, text, vec in chunks:
+                ps = passages_of.get(cid, [])
+                new_chunks.append(NewChunk(
+                    index=int(meta["chunk_index"]), text=f"{text}\n(kopie {copy})", header=meta.get("header", ""),
+                    section=tuple(json.loads(meta["section"])), page_start=meta.get("page_start"),
+                    page_end=meta.get("page_end"), passages=tuple(p for p, _ in ps)))
+                chunk_vecs.append(vec)
+                passage_vecs.extend(v for _, v in ps)
+            clone = DocumentRecord(**{**record.__dict__, "doc_id": f"copy{copy}--{record.doc_id}",
+                                      "source": f"kopie{copy}_{record.source}", "extra": {}})
+            store.replace_document(clone, new_chunks, np.vstack(chunk_vecs + passage_vecs), "", original=None)
+            if store.chunk_count() >= target:
+                break
+        print(f"  … {store.chunk_count()} stukken", file=sys.stderr)
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--store", type=Path, default=ROOT / "data" / "latency-store")
+    ap.add_argument("--chunks", type=int, default=10_000)
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    settings = Settings().model_copy(update={"store_dir": args.store})
+    kb = prepare(settings, SHARED / "corpus", with_glossary=True)
+    fill(kb, args.chunks)
+    n_chunks = kb.store.chunk_count()
+    n_vectors = kb.store.chunks.count()
+    questions = [q.question for q in load_questions(SHARED / "dev.jsonl")]
+    kb.retriever.search("opwarmen", 5)  # load model, build BM25 and glossary once
+    embedder = kb.embedder()
+    total, embed = [], []
+    for _ in range(args.rounds):
+        for q in questions:
+            t0 = time.perf_counter()
+            embedder.encode_queries([q])
+            t1 = time.perf_counter()
+            kb.retriever.search(q, settings.top_k)
+            t2 = time.perf_counter()
+            embed.append(t1 - t0)
+            total.append(t2 - t1)
+    print(f"Store: {n_chunks} stukken ({n_vectors} vectoren incl. alinea's); {len(total)} zoekvragen, warm.")
+    print("| meting | mediaan | p95 |\n|---|---:|---:|")
+    print(f"| kb search (hybride, top {settings.top_k}) | {statistics.median(total)*1000:.0f} ms | {pct(total, .95)*1000:.0f} ms |")
+    print(f"| waarvan vraag-embedding | {statistics.median(embed)*1000:.0f} ms | {pct(embed, .95)*1000:.0f} ms |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
