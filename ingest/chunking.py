@@ -48,12 +48,6 @@ def embedding_header(title: str, section: tuple[str, ...]) -> str:
     return " > ".join(p.strip() for p in parts if p.strip())
 
 
-def text_for_embedding(title: str, section: tuple[str, ...], text: str) -> str:
-    """Document title and heading path first, then the chunk text."""
-    header = embedding_header(title, section)
-    return f"{header}\n\n{text}" if header else text
-
-
 _ABBREVIATION = re.compile(
     r"(?:\b(?:art|artt|nr|nrs|jo|bijv|resp|zgn|incl|excl|max|min|ca|mr|dhr|mevr|blz|p|pag|hfdst|lid)\.|"
     r"\b(?:[a-z]\.){1,3})$",

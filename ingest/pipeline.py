@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Literal
 
-from ingest.chunking import SectionChunker, embedding_header, passages_of, text_for_embedding
+from ingest.chunking import SectionChunker, embedding_header, passages_of
 from ingest.document import ParsedDocument
 from ingest.errors import EmptyDocumentError, IngestError
 from ingest.loaders import load_file
@@ -186,9 +186,9 @@ class IngestPipeline:
             return FileResult(path, "unchanged", record.doc_id, record.title, previous.chunk_count)
 
         chunks = self._chunks(record, parsed, path)
-        texts = [text_for_embedding(record.title, c.section, c.text) for c in chunks]
-        texts += [text_for_embedding(record.title, c.section, p) for c in chunks for p in c.passages]
-        vectors = self._embedder().encode_documents(texts)
+        texts = [c.text for c in chunks] + [p for c in chunks for p in c.passages]
+        titles = [c.header for c in chunks] + [c.header for c in chunks for _ in c.passages]
+        vectors = self._embedder().encode_documents(texts, titles=titles)
         self.store.replace_document(record, chunks, vectors, parsed.full_text, original=path)
         status: Status = "added" if previous is None else "replaced"
         return FileResult(path, status, record.doc_id, record.title, len(chunks))

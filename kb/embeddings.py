@@ -42,17 +42,35 @@ class Embedder(Embeddings):
         dim = self.model.get_sentence_embedding_dimension()
         return int(dim) if dim else len(self.embed_query("test"))
 
-    def encode_documents(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
-        """Embed document texts in batches; ``progress`` gets the number done after each batch."""
+    def encode_documents(
+        self,
+        texts: list[str],
+        progress: Callable[[int], None] | None = None,
+        titles: list[str] | None = None,
+    ) -> np.ndarray:
+        """Embed document texts in batches; ``progress`` gets the number done after each batch.
+
+        ``titles`` (the context header of each text) go where the model expects them: into the prompt of
+        models with a title slot (EmbeddingGemma's ``title: none | text: ``), else in front of the text.
+        """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        prompt_name = self.document_prompt_name
+        if titles is not None:
+            texts, prompt_name = self._with_titles(texts, titles), None
         out: list[np.ndarray] = []
         step = self.batch_size * 8  # sentence-transformers sorts by length within a call: less padding
         for start in range(0, len(texts), step):
-            out.append(self._encode(texts[start : start + step], self.document_prompt_name))
+            out.append(self._encode(texts[start : start + step], prompt_name))
             if progress:
                 progress(min(start + step, len(texts)))
         return np.vstack(out)
+
+    def _with_titles(self, texts: list[str], titles: list[str]) -> list[str]:
+        prompt = (getattr(self.model, "prompts", {}) or {}).get(self.document_prompt_name or "", "")
+        if "title: none" in prompt:
+            return [prompt.replace("title: none", f"title: {t or 'none'}") + x for t, x in zip(titles, texts)]
+        return [prompt + (f"{t}\n\n{x}" if t else x) for t, x in zip(titles, texts)]
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, self.query_prompt_name)

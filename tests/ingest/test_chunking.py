@@ -1,4 +1,4 @@
-from ingest.chunking import SectionChunker, embedding_header, split_sentences, text_for_embedding
+from ingest.chunking import SectionChunker, embedding_header, split_sentences
 from ingest.document import Block, ParsedDocument
 
 
@@ -73,7 +73,6 @@ def test_pdf_page_ranges():
 
 def test_embedding_text_starts_with_title_and_path():
     assert embedding_header("Gids", ("Gids", "Deel", "Stuk")) == "Gids > Deel > Stuk"
-    assert text_for_embedding("Gids", ("A",), "tekst").startswith("Gids > A\n\n")
 
 
 def test_split_sentences_keeps_article_references():

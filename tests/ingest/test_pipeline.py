@@ -107,7 +107,7 @@ def test_failure_while_embedding_keeps_previous_version(store, settings, hashing
     before = [c.text for c in store.chunks_of(doc_id)]
 
     class Broken:
-        def encode_documents(self, texts, progress=None):
+        def encode_documents(self, texts, progress=None, titles=None):
             raise RuntimeError("model crashed halfway")
 
     write(f, GUIDE + "\n## Nieuw\n\nNieuwe tekst.\n")
