@@ -41,7 +41,7 @@ def fill(kb, target: int, seed: int = 0) -> None:
         for record in base_docs:
             got = store.chunks.get(where={"doc_id": record.doc_id}, include=["embeddings", "documents", "metadatas"])
             order = sorted(range(len(got["ids"])), key=lambda i: (got["metadatas"][i]["kind"] != "chunk", got["ids"][i]))
-            chunks, vectors, passages_of = [], [], {}
+            chunks, passages_of = [], {}
             for i in order:
                 meta = got["metadatas"][i]
                 vec = np.asarray(got["embeddings"][i], dtype=np.float32)

@@ -499,6 +499,9 @@ def load_sentence_transformer(
 
     with _hub_offline() if local else contextlib.nullcontext():
         from sentence_transformers import SentenceTransformer  # noqa: PLC0415
+        from transformers.utils import logging as hf_logging  # noqa: PLC0415
+
+        hf_logging.disable_progress_bar()  # no "Loading weights" bars on the user's terminal
 
         model = SentenceTransformer(
             path,

@@ -15,7 +15,7 @@ import streamlit as st
 from kb.answering.types import Answer, Turn
 from kb.config import TOPICS
 from kb.db.app_queries import clear_feedback, ensure_conversation, record_answer, save_thumbs
-from kb.db.engine import DatabaseError, session_scope
+from kb.db.engine import session_scope
 from kb.retrieval.types import SearchFilters
 from ui import resources
 from ui.components import SourceView, escape_markdown, escape_pieces, render_source_card, render_text

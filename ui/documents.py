@@ -22,12 +22,11 @@ from ingest.loaders.detect import SUPPORTED_TYPES_NL
 from ingest.pipeline import STATUS_NL, FileResult
 from kb.access import PermissionDeniedError, Principal
 from kb.config import TOPICS
-from kb.db.app_queries import unanswered_groups
-from kb.db.engine import session_scope
 from kb.documents import DocumentMetadata, DocumentNotFoundError, DocumentService
 from kb.store import DocumentRecord
 from ui import resources
-from ui.components import SourceView, escape_markdown, local_time, render_question_groups, show_full_text
+from ui.unanswered import show_unanswered_groups
+from ui.components import SourceView, escape_markdown, local_time, show_full_text
 from ui.login import current_principal
 
 log = logging.getLogger(__name__)
@@ -284,15 +283,7 @@ def _missing_section() -> None:
     st.caption("Vragen van vrijwilligers die de kennisbank niet kon beantwoorden, gegroepeerd op betekenis.")
     if not st.toggle("Toon onbeantwoorde vragen", key="documents_show_missing"):
         return
-    try:
-        kb = resources.knowledge_base()
-        with session_scope(resources.db_engine()) as session:
-            groups = unanswered_groups(session, lambda texts: kb.embedder().encode_queries(texts))
-    except Exception as exc:
-        log.exception("grouping unanswered questions failed")
-        st.error("De onbeantwoorde vragen konden niet worden geladen: " + escape_markdown(str(exc)))
-        return
-    render_question_groups(groups)
+    show_unanswered_groups()
 
 
 def render() -> None:

@@ -12,11 +12,12 @@ from typing import Any
 import streamlit as st
 
 from kb.config import TOPICS
-from kb.db.app_queries import require_staff, review_as, unanswered_groups
+from kb.db.app_queries import require_staff, review_as
 from kb.db.engine import session_scope
 from kb.db.history import ExchangeFilter, ExchangeRow, HistoryError, export_csv, list_exchanges
 from ui import resources
-from ui.components import escape_markdown, local_time, render_question_groups
+from ui.unanswered import show_unanswered_groups
+from ui.components import escape_markdown, local_time
 from ui.login import current_principal
 
 log = logging.getLogger(__name__)
@@ -190,15 +191,7 @@ def _unanswered_tab() -> None:
         "partners welke informatie ontbreekt."
     )
     threshold = st.slider("Hoe sterk moeten vragen op elkaar lijken?", 0.5, 0.99, 0.8, 0.01, key="review_group")
-    try:
-        kb = resources.knowledge_base()
-        with session_scope(resources.db_engine()) as session:
-            groups = unanswered_groups(session, lambda texts: kb.embedder().encode_queries(texts), threshold=threshold)
-    except Exception as exc:
-        log.exception("grouping unanswered questions failed")
-        st.error("De onbeantwoorde vragen konden niet worden geladen: " + escape_markdown(str(exc)))
-        return
-    render_question_groups(groups)
+    show_unanswered_groups(threshold)
 
 
 def render() -> None:

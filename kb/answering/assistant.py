@@ -12,6 +12,7 @@ from typing import Callable
 
 import numpy as np
 
+from kb.answering.answerability import check_answerable
 from kb.answering.citations import check_answer
 from kb.answering.condense import condense
 from kb.answering.evidence import cosine_matrix, lexical_overlap, split_units
@@ -78,6 +79,11 @@ class Assistant:
         conf = confidence(embedder, standalone, hits)
         if not hits or conf < self.settings.refusal_threshold:
             return self._refusal(question, standalone, hits, conf)
+        if self.settings.answerability_rules:
+            verdict = check_answerable(standalone, hits, self.retriever.lexical.get().analyzer)
+            if not verdict.answerable:
+                log.info("geweigerd: %s", verdict.reason)
+                return self._refusal(question, standalone, hits, conf, reason=verdict.reason)
         if self.uses_llm:
             return self._llm_answer(question, standalone, hits, conf, embedder)
         return self._extractive_answer(question, standalone, hits, conf, embedder)
@@ -86,7 +92,12 @@ class Assistant:
     def _extractive_answer(
         self, question: str, standalone: str, hits: list[Hit], conf: float, embedder: Embedder
     ) -> AnswerStream:
-        answerer = ExtractiveAnswerer(embedder, self.prompts, max_quotes=self.settings.answer_max_quotes)
+        answerer = ExtractiveAnswerer(
+            embedder,
+            self.prompts,
+            max_quotes=self.settings.answer_max_quotes,
+            cover_sources=self.settings.answer_cover_sources,
+        )
         pieces, quotes = answerer.stream(standalone, hits)
         citations = [Citation(q.n, hits[q.n - 1], q.text, supported=True) for q in quotes]
 
@@ -121,9 +132,18 @@ class Assistant:
         return AnswerStream(answerer.stream(standalone, hits), finish)
 
     def _refusal(
-        self, question: str, standalone: str, hits: list[Hit], conf: float, answerer: str | None = None
+        self,
+        question: str,
+        standalone: str,
+        hits: list[Hit],
+        conf: float,
+        answerer: str | None = None,
+        reason: str | None = None,
     ) -> AnswerStream:
-        lines = [self.prompts.line("refusal_nl.txt"), self.settings.support_contact]
+        lines = [self.prompts.line("refusal_nl.txt")]
+        if reason:
+            lines.append(f"({reason[0].upper()}{reason[1:]}.)")
+        lines.append(self.settings.support_contact)
         nearby = hits[:3]
         if nearby:
             lines += ["", self.prompts.line("maybe_useful_nl.txt")]
@@ -134,7 +154,8 @@ class Assistant:
         name = answerer or (self.settings.answerer if self.uses_llm else "extractive")
 
         def finish(_: str) -> Answer:
-            return Answer(question, standalone, text, True, [], hits, conf, name)
+            warnings = [f"geweigerd: {reason}"] if reason else []
+            return Answer(question, standalone, text, True, [], hits, conf, name, warnings)
 
         return AnswerStream(iter([text]), finish)
 

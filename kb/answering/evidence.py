@@ -40,10 +40,10 @@ def lexical_overlap(query: str, text: str) -> float:
     return len(q & stems(text)) / len(q)
 
 
-def split_units(text: str, max_chars: int = 450) -> list[str]:
-    """Paragraphs (a numbered lid stays whole when short enough), else sentences."""
+def split_units(text: str, max_chars: int = 700) -> list[str]:
+    """Paragraphs (a numbered lid with its sub-items stays whole when short enough), else sentences."""
     units: list[str] = []
-    for paragraph in (p.strip() for p in re.split(r"\n\s*\n|\n(?=\s*(?:\d+[a-z]?\.|[a-z]\.|[-•*])\s)", text)):
+    for paragraph in (p.strip() for p in re.split(r"\n\s*\n|\n(?=\s*\d+[a-z]?\.\s)", text)):
         if not paragraph:
             continue
         if len(paragraph) <= max_chars:

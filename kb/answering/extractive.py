@@ -31,8 +31,9 @@ class ExtractiveAnswerer:
         self,
         embedder: Embedder,
         prompts: Prompts,
-        max_quotes: int = 3,
-        max_chars: int = 900,
+        max_quotes: int = 4,
+        max_chars: int = 1600,
+        cover_sources: int = 3,
         dense_weight: float = 0.6,
         lexical_weight: float = 0.4,
         rank_weight: float = 0.15,
@@ -41,6 +42,7 @@ class ExtractiveAnswerer:
         self.prompts = prompts
         self.max_quotes = max_quotes
         self.max_chars = max_chars
+        self.cover_sources = cover_sources
         self.weights = (dense_weight, lexical_weight, rank_weight)
 
     def select(self, question: str, hits: list[Hit]) -> list[Quote]:
@@ -56,11 +58,17 @@ class ExtractiveAnswerer:
         rank_prior = np.array([1.0 / (1 + u.hit_index) for u in units], dtype=np.float32)
         wd, wl, wr = self.weights
         scores = wd * dense + wl * lexical + wr * rank_prior
+        order = [units[int(i)] for i in np.argsort(-scores)]
         chosen: list[Unit] = []
         size = 0
-        for idx in np.argsort(-scores):
-            unit = units[int(idx)]
-            if size + len(unit.text) > self.max_chars and chosen:
+        # First the best passage of each of the top sources (an answer often needs two articles), then
+        # the next best passages overall, within the length budget.
+        firsts = {}
+        for unit in order:
+            if unit.hit_index < self.cover_sources and unit.hit_index not in firsts:
+                firsts[unit.hit_index] = unit
+        for unit in [*sorted(firsts.values(), key=lambda u: u.hit_index), *order]:
+            if unit in chosen or (size + len(unit.text) > self.max_chars and chosen):
                 continue
             chosen.append(unit)
             size += len(unit.text)
