@@ -91,9 +91,9 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(120.0, gt=0, description="Seconds before an LLM call is given up.")
     ollama_base_url: str = Field("http://127.0.0.1:11434", description="Ollama server URL.")
     answer_sources: int = Field(5, ge=1, le=20, description="Sources given to the answerer.")
-    answer_max_quotes: int = Field(4, ge=1, le=10, description="Passages quoted by the extractive answerer.")
+    answer_max_quotes: int = Field(6, ge=1, le=10, description="Passages quoted by the extractive answerer.")
     answer_cover_sources: int = Field(
-        3, ge=1, le=10, description="The extractive answer quotes the best passage of each of this many top sources."
+        4, ge=1, le=10, description="The extractive answer quotes the best passage of each of this many top sources."
     )
     refusal_threshold: float = Field(
         0.0, description="Evidence below this confidence is refused; calibrated on the dev set (README)."

@@ -234,6 +234,23 @@ class KnowledgeStore:
         by_id = {i: StoredChunk.from_record(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])}
         return [by_id[c] for c in chunk_ids if c in by_id]
 
+    def passage_vectors(self, chunk_ids: list[str]) -> dict[str, list[tuple[str, np.ndarray]]]:
+        """For each chunk: its passages with their stored vectors, or the chunk itself when it has none."""
+        out: dict[str, list[tuple[str, np.ndarray]]] = {cid: [] for cid in chunk_ids}
+        if not chunk_ids:
+            return out
+        got = self.chunks.get(where={"parent": {"$in": list(chunk_ids)}}, include=["documents", "embeddings", "metadatas"])
+        for rid, text, vec, meta in sorted(
+            zip(got["ids"], got["documents"], got["embeddings"], got["metadatas"]), key=lambda r: r[0]
+        ):
+            out[str(meta["parent"])].append((text, np.asarray(vec, dtype=np.float32)))
+        lone = [cid for cid, units in out.items() if not units]
+        if lone:
+            got = self.chunks.get(ids=lone, include=["documents", "embeddings"])
+            for rid, text, vec in zip(got["ids"], got["documents"], got["embeddings"]):
+                out[rid].append((text, np.asarray(vec, dtype=np.float32)))
+        return out
+
     def query(
         self, embedding: np.ndarray, k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[StoredChunk, float]]:

@@ -55,7 +55,7 @@ def asking_part(question: str) -> str:
 
 
 def _known(word: str, analyzer: DutchAnalyzer) -> bool:
-    return word in analyzer.vocabulary or bool(analyzer.split_compound(word)) or word.isdigit()
+    return word in analyzer.known_words or bool(analyzer.split_compound(word)) or word.isdigit()
 
 
 def check_answerable(question: str, hits: list[Hit], analyzer: DutchAnalyzer, top: int = 3) -> Answerability:
@@ -68,7 +68,7 @@ def check_answerable(question: str, hits: list[Hit], analyzer: DutchAnalyzer, to
         return Answerability(False, "de vraag gaat over een datum of termijn, en die noemen de bronnen niet")
     if _CONTACT_QUESTION.search(folded) and not _CONTACT_EVIDENCE.search(evidence):
         return Answerability(False, "de vraag gaat over openingstijden of contactgegevens; die staan niet in de bronnen")
-    if not analyzer.vocabulary:
+    if not analyzer.known_words:
         return Answerability(True)
     names = [fold(n) for n in _NAME.findall(asking) if len(n) >= 3 and not _known(fold(n), analyzer)]
     if names:

@@ -97,6 +97,7 @@ class Assistant:
             self.prompts,
             max_quotes=self.settings.answer_max_quotes,
             cover_sources=self.settings.answer_cover_sources,
+            stored_units=self.retriever.store.passage_vectors,
         )
         pieces, quotes = answerer.stream(standalone, hits)
         citations = [Citation(q.n, hits[q.n - 1], q.text, supported=True) for q in quotes]

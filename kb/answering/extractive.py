@@ -7,7 +7,7 @@ quoted with their source number [n], in source order. Deterministic and offline.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,9 +31,10 @@ class ExtractiveAnswerer:
         self,
         embedder: Embedder,
         prompts: Prompts,
-        max_quotes: int = 4,
-        max_chars: int = 1600,
-        cover_sources: int = 3,
+        max_quotes: int = 6,
+        max_chars: int = 2400,
+        cover_sources: int = 4,
+        stored_units: Callable[[list[str]], dict[str, list[tuple[str, np.ndarray]]]] | None = None,
         dense_weight: float = 0.6,
         lexical_weight: float = 0.4,
         rank_weight: float = 0.15,
@@ -43,17 +44,28 @@ class ExtractiveAnswerer:
         self.max_quotes = max_quotes
         self.max_chars = max_chars
         self.cover_sources = cover_sources
+        # passages with the vectors already in the store: no re-embedding at answer time
+        self.stored_units = stored_units
         self.weights = (dense_weight, lexical_weight, rank_weight)
 
     def select(self, question: str, hits: list[Hit]) -> list[Quote]:
-        units = [
-            Unit(i, pos, text)
-            for i, hit in enumerate(hits)
-            for pos, text in enumerate(split_units(hit.chunk.text))
-        ]
-        if not units:
-            return []
-        dense = cosine_matrix(self.embedder, question, [u.text for u in units])
+        if self.stored_units is not None:
+            stored = self.stored_units([h.chunk.chunk_id for h in hits])
+            pairs = [(i, text, vec) for i, h in enumerate(hits) for text, vec in stored.get(h.chunk.chunk_id, [])]
+            units = [Unit(i, pos, " ".join(text.split())) for pos, (i, text, _) in enumerate(pairs)]
+            if not units:
+                return []
+            query_vector = self.embedder.encode_queries([question])[0]
+            dense = np.vstack([vec for _, _, vec in pairs]) @ query_vector
+        else:
+            units = [
+                Unit(i, pos, text)
+                for i, hit in enumerate(hits)
+                for pos, text in enumerate(split_units(hit.chunk.text))
+            ]
+            if not units:
+                return []
+            dense = cosine_matrix(self.embedder, question, [u.text for u in units])
         lexical = np.array([lexical_overlap(question, u.text) for u in units], dtype=np.float32)
         rank_prior = np.array([1.0 / (1 + u.hit_index) for u in units], dtype=np.float32)
         wd, wl, wr = self.weights

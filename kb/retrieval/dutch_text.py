@@ -70,6 +70,8 @@ class DutchAnalyzer:
     """Turns text into index tokens; ``vocabulary`` (corpus words) drives compound splitting."""
 
     def __init__(self, vocabulary: Iterable[str] = ()) -> None:
+        vocabulary = frozenset(vocabulary)
+        self.known_words = vocabulary  # every corpus word, also short ones ("wmo", "bw")
         self.vocabulary = frozenset(w for w in vocabulary if len(w) >= MIN_PART and w not in STOPWORDS)
         self._split_cache: dict[str, tuple[str, ...]] = {}
 

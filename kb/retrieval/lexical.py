@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import bm25s
@@ -10,6 +11,8 @@ import numpy as np
 from kb.retrieval.dutch_text import DutchAnalyzer, article_tokens
 from kb.retrieval.types import SearchFilters
 from kb.store import KnowledgeStore, StoredChunk
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 class LexicalIndex:

@@ -47,3 +47,9 @@ def test_ordinary_questions_pass():
     sources = [hit(CORPUS[0]), hit(CORPUS[1])]
     assert check_answerable("Onze club groeit. Wie kiest het bestuur van een vereniging?", sources, ANALYZER).answerable
     assert check_answerable("Heeft een stichting leden?", sources, ANALYZER).answerable
+
+
+def test_short_known_words_are_known():
+    analyzer = DutchAnalyzer(DutchAnalyzer.build_vocabulary(["De Wmo regelt ondersteuning door de gemeente."]))
+    sources = [hit("De Wmo regelt ondersteuning door de gemeente.")]
+    assert check_answerable("Wat zegt de Wmo over ondersteuning?", sources, analyzer).answerable
