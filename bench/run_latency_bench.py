@@ -99,7 +99,7 @@ def main() -> int:
             total.append(t2 - t1)
     print(f"Store: {n_chunks} stukken ({n_vectors} vectoren incl. alinea's); {len(total)} zoekvragen, warm.")
     print("| meting | mediaan | p95 |\n|---|---:|---:|")
-    print(f"| kb search (hybride, top {settings.top_k}) | {statistics.median(total)*1000:.0f} ms | {pct(total, .95)*1000:.0f} ms |")
+    print(f"| kb search ({settings.retrieval_mode}, top {settings.top_k}) | {statistics.median(total)*1000:.0f} ms | {pct(total, .95)*1000:.0f} ms |")
     print(f"| waarvan vraag-embedding | {statistics.median(embed)*1000:.0f} ms | {pct(embed, .95)*1000:.0f} ms |")
     return 0
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -181,6 +182,7 @@ class KnowledgeStore:
             configuration={"hnsw": {"space": "cosine"}},
         )
         self.originals_dir = settings.resolved_store_dir() / "originals"
+        self._revision_read: tuple[float, int] | None = None
 
     # ----------------------------------------------------------------------------- documents
     def get_document(self, doc_id: str) -> DocumentRecord | None:
@@ -347,9 +349,15 @@ class KnowledgeStore:
         )
         self._bump_revision()
 
-    def revision(self) -> int:
+    def revision(self, max_age: float = 0.0) -> int:
+        """The change counter; ``max_age`` seconds lets a hot path reuse a recent reading."""
+        now = time.monotonic()
+        if max_age and self._revision_read and now - self._revision_read[0] <= max_age:
+            return self._revision_read[1]
         got = self.documents.get(ids=[_REVISION_ID], include=["metadatas"])
-        return int(got["metadatas"][0]["revision"]) if got["ids"] else 0
+        value = int(got["metadatas"][0]["revision"]) if got["ids"] else 0
+        self._revision_read = (now, value)
+        return value
 
     # ----------------------------------------------------------------------------- helpers
     def _records(
@@ -415,6 +423,7 @@ class KnowledgeStore:
             pass
 
     def _bump_revision(self) -> None:
+        self._revision_read = None
         self.documents.upsert(
             ids=[_REVISION_ID],
             embeddings=[_PLACEHOLDER],

@@ -78,7 +78,7 @@ class LexicalIndexCache:
         self._revision: int | None = None
 
     def get(self) -> LexicalIndex:
-        revision = self.store.revision()
+        revision = self.store.revision(max_age=1.0)  # other processes' changes show within a second
         with self._lock:
             if self._index is None or revision != self._revision:
                 self._index = LexicalIndex(list(self.store.iter_chunks()))

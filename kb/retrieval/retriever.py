@@ -36,7 +36,7 @@ class Retriever:
         self._lock = threading.Lock()
 
     def expander(self) -> QueryExpander:
-        revision = self.store.revision()
+        revision = self.store.revision(max_age=1.0)  # other processes' changes show within a second
         with self._lock:
             if self._expander is None or self._expander[0] != revision:
                 self._expander = (revision, QueryExpander.from_store(self.store))
