@@ -408,8 +408,9 @@ def cmd_setup(args: argparse.Namespace) -> int:
         if rc:
             return rc
     kb = _kb(args)
-    if kb.store.list_documents():
-        print(f"Kennisbank bevat al {len(kb.store.list_documents())} documenten; startkennisbank niet opnieuw geladen.", file=sys.stderr)
+    existing = kb.store.list_documents()
+    if existing:
+        print(f"Kennisbank bevat al {len(existing)} documenten; startkennisbank niet opnieuw geladen.", file=sys.stderr)
         return 0
     if not settings.starter_kb_dir.exists():
         print(f"kb setup: map met de startkennisbank ontbreekt: {settings.starter_kb_dir}", file=sys.stderr)

@@ -7,6 +7,7 @@ support a sentence of an LLM answer?). Scores combine the embedding model and le
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +17,6 @@ from kb.embeddings import Embedder
 from kb.retrieval.dutch_text import DutchAnalyzer
 
 _analyzer = DutchAnalyzer()
-_NUMBERED = re.compile(r"^\s*(?:\d+[a-z]?\.|[a-z]\.|[-•*])\s+")
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,10 @@ class Unit:
     text: str
 
 
-def stems(text: str) -> set[str]:
-    return set(_analyzer.tokens(text))
+@lru_cache(maxsize=4096)
+def stems(text: str) -> frozenset[str]:
+    """Index tokens of ``text``; cached, since one question is compared with many passages."""
+    return frozenset(_analyzer.tokens(text))
 
 
 def lexical_overlap(query: str, text: str) -> float:
@@ -51,10 +53,6 @@ def split_units(text: str, max_chars: int = 700) -> list[str]:
         else:
             units.extend(" ".join(s.split()) for s in split_sentences(paragraph))
     return [u for u in units if len(re.sub(r"\W", "", u)) >= 3]
-
-
-def strip_list_marker(text: str) -> str:
-    return _NUMBERED.sub("", text, count=1)
 
 
 def cosine_matrix(embedder: Embedder, query: str, texts: list[str]) -> np.ndarray:

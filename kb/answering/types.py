@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Literal
+from typing import Any, Callable, Iterator, Literal
 
 from kb.retrieval.types import Hit
 
@@ -81,7 +81,7 @@ class Answer:
 class AnswerStream:
     """Iterate to receive the answer text in pieces; ``.answer`` is set once iteration is done."""
 
-    def __init__(self, pieces: Iterator[str], finish: "callable[[str], Answer]") -> None:  # type: ignore[valid-type]
+    def __init__(self, pieces: Iterator[str], finish: Callable[[str], Answer]) -> None:
         self._pieces = pieces
         self._finish = finish
         self.answer: Answer | None = None

@@ -20,13 +20,10 @@ class LexicalIndex:
 
     def __init__(self, chunks: list[StoredChunk], k1: float = 1.2, b: float = 0.75) -> None:
         self.chunks = chunks
-        texts = [c.indexed_text for c in chunks]
-        self.analyzer = DutchAnalyzer(DutchAnalyzer.build_vocabulary(texts))
-        self._bm25: bm25s.BM25 | None = None
-        if chunks:
-            corpus_tokens = [self.analyzer.tokens(t) or ["∅"] for t in texts]
-            self._bm25 = bm25s.BM25(k1=k1, b=b)
-            self._bm25.index(corpus_tokens, show_progress=False)
+        self.analyzer = DutchAnalyzer(DutchAnalyzer.build_vocabulary(c.indexed_text for c in chunks))
+        self._params = (k1, b)
+        self._bm25: bm25s.BM25 | None = None  # built on first use: dense mode needs only the references
+        self._build_lock = threading.Lock()
         self.by_reference: dict[str, list[int]] = {}  # "§2:26" → chunks whose headings name that article
         for i, chunk in enumerate(chunks):
             for ref in set(article_tokens(" ".join(chunk.section))):
@@ -34,14 +31,24 @@ class LexicalIndex:
         self._topics = np.array([c.topic for c in chunks], dtype=object)
         self._partners = np.array([c.partner.casefold() for c in chunks], dtype=object)
 
+    def _index(self) -> bm25s.BM25:
+        with self._build_lock:
+            if self._bm25 is None:
+                k1, b = self._params
+                bm25 = bm25s.BM25(k1=k1, b=b)
+                bm25.index([self.analyzer.tokens(c.indexed_text) or ["∅"] for c in self.chunks], show_progress=False)
+                self._bm25 = bm25
+            return self._bm25
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for ``query`` (zeros when nothing matches)."""
-        if self._bm25 is None:
+        if not self.chunks:
             return np.zeros(0, dtype=np.float32)
-        tokens = [t for t in self.analyzer.tokens(query) if t in self._bm25.vocab_dict]
+        bm25 = self._index()
+        tokens = [t for t in self.analyzer.tokens(query) if t in bm25.vocab_dict]
         if not tokens:
             return np.zeros(len(self.chunks), dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+        return np.asarray(bm25.get_scores(tokens), dtype=np.float32)
 
     def mask(self, filters: SearchFilters) -> np.ndarray:
         keep = np.ones(len(self.chunks), dtype=bool)

@@ -25,13 +25,6 @@ class SearchFilters:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
-    def accepts(self, chunk: StoredChunk) -> bool:
-        if self.topic and chunk.topic != self.topic:
-            return False
-        if self.partner and chunk.partner.casefold() != self.partner.casefold():
-            return False
-        return True
-
 
 @dataclass
 class Hit:
