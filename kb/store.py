@@ -71,6 +71,14 @@ class DocumentRecord:
         return cls(**data)
 
 
+_PASSAGE_ID = re.compile(r"::p\d+$")
+
+
+def parent_chunk_id(vector_id: str) -> str:
+    """The chunk a vector belongs to: passage vectors have ids ``<chunk id>::pNNN``."""
+    return _PASSAGE_ID.sub("", vector_id)
+
+
 @dataclass(frozen=True)
 class StoredChunk:
     """A chunk as it lives in the store."""
@@ -263,26 +271,23 @@ class KnowledgeStore:
         total = self.chunks.count()
         if total == 0:
             return []
+        # Ids and distances only: a passage's id names its chunk, so the metadata of the winners alone is
+        # fetched afterwards (fetching it for all 3·k vectors was most of a query's time).
         res = self.chunks.query(
             query_embeddings=[np.asarray(embedding, dtype=np.float32).tolist()],
             n_results=min(3 * k, total),
             where=where,
-            include=["metadatas", "documents", "distances"],
+            include=["distances"],
         )
         best: dict[str, float] = {}
-        found: dict[str, StoredChunk] = {}
-        for rid, text, meta, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]):
-            chunk_id = str(meta.get("parent") or rid)
+        for rid, dist in zip(res["ids"][0], res["distances"][0]):
+            chunk_id = parent_chunk_id(rid)
             score = 1.0 - float(dist)
             if score > best.get(chunk_id, -2.0):
                 best[chunk_id] = score
-            if meta.get("kind", "chunk") == "chunk":
-                found[chunk_id] = StoredChunk.from_record(rid, text, meta)
-        missing = [cid for cid in best if cid not in found]
-        for chunk in self.get_chunks(missing):
-            found[chunk.chunk_id] = chunk
-        ranked = sorted((cid for cid in best if cid in found), key=lambda cid: best[cid], reverse=True)
-        return [(found[cid], best[cid]) for cid in ranked[:k]]
+        ranked = sorted(best, key=lambda cid: best[cid], reverse=True)[:k]
+        found = {chunk.chunk_id: chunk for chunk in self.get_chunks(ranked)}
+        return [(found[cid], best[cid]) for cid in ranked if cid in found]
 
     # ----------------------------------------------------------------------------- changes
     def replace_document(

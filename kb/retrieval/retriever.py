@@ -53,7 +53,7 @@ class Retriever:
         if not query:
             return []
         expanded = self.expand(query)
-        candidates = self._candidates(expanded, filters)
+        candidates = self._candidates(expanded, filters, k)
         ranked = sorted(candidates.values(), key=lambda c: c.fused, reverse=True)
         if self.settings.glossary_in_results == "never" or (
             self.settings.glossary_in_results == "definitions" and not is_definition_question(query)
@@ -62,12 +62,15 @@ class Retriever:
             ranked = [c for c in ranked if c.chunk.doc_id not in glossary] or ranked
         return self._diverse(ranked, k)
 
-    def _candidates(self, query: str, filters: SearchFilters) -> dict[str, _Candidate]:
+    def _candidates(self, query: str, filters: SearchFilters, k: int) -> dict[str, _Candidate]:
         s = self.settings
         pool: dict[str, _Candidate] = {}
         if s.retrieval_mode in ("hybrid", "dense"):
             vector = self._embedder().encode_queries([query])[0]
-            for rank, (chunk, score) in enumerate(self.store.query(vector, s.candidate_pool, filters.chroma_where())):
+            # Fusion needs the full candidate pool; dense ranking alone needs only enough to fill k results
+            # after the diversity rule and the glossary filter.
+            n = s.candidate_pool if s.retrieval_mode == "hybrid" else min(s.candidate_pool, max(4 * k, 20))
+            for rank, (chunk, score) in enumerate(self.store.query(vector, n, filters.chroma_where())):
                 pool[chunk.chunk_id] = _Candidate(chunk, dense=score, dense_rank=rank + 1)
         if s.retrieval_mode in ("hybrid", "lexical"):
             for rank, (chunk, score) in enumerate(self.lexical.get().search(query, s.candidate_pool, filters)):
