@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     answer_cover_sources: int = Field(
         4, ge=1, le=10, description="The extractive answer quotes the best passage of each of this many top sources."
     )
+    answer_full_source_chars: int = Field(
+        1200, ge=0, description="The extractive answer quotes the top source whole when it is at most this long (0: never)."
+    )
     refusal_threshold: float = Field(
         0.0, description="Evidence below this confidence is refused; calibrated on the dev set (README)."
     )

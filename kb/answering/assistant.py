@@ -97,6 +97,7 @@ class Assistant:
             self.prompts,
             max_quotes=self.settings.answer_max_quotes,
             cover_sources=self.settings.answer_cover_sources,
+            full_source_chars=self.settings.answer_full_source_chars,
             stored_units=self.retriever.store.passage_vectors,
         )
         pieces, quotes = answerer.stream(standalone, hits)

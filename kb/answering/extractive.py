@@ -7,6 +7,7 @@ quoted with their source number [n], in source order. Deterministic and offline.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -34,6 +35,7 @@ class ExtractiveAnswerer:
         max_quotes: int = 6,
         max_chars: int = 2400,
         cover_sources: int = 4,
+        full_source_chars: int = 1200,
         stored_units: Callable[[list[str]], dict[str, list[tuple[str, np.ndarray]]]] | None = None,
         dense_weight: float = 0.6,
         lexical_weight: float = 0.4,
@@ -44,6 +46,8 @@ class ExtractiveAnswerer:
         self.max_quotes = max_quotes
         self.max_chars = max_chars
         self.cover_sources = cover_sources
+        # the top source is quoted whole when it is at most this long (a short article, one guide section)
+        self.full_source_chars = full_source_chars
         # passages with the vectors already in the store: no re-embedding at answer time
         self.stored_units = stored_units
         self.weights = (dense_weight, lexical_weight, rank_weight)
@@ -52,14 +56,14 @@ class ExtractiveAnswerer:
         if self.stored_units is not None:
             stored = self.stored_units([h.chunk.chunk_id for h in hits])
             pairs = [(i, text, vec) for i, h in enumerate(hits) for text, vec in stored.get(h.chunk.chunk_id, [])]
-            units = [Unit(i, pos, " ".join(text.split())) for pos, (i, text, _) in enumerate(pairs)]
+            units = [Unit(i, pos, _quotable(text)) for pos, (i, text, _) in enumerate(pairs)]
             if not units:
                 return []
             query_vector = self.embedder.encode_queries([question])[0]
             dense = np.vstack([vec for _, _, vec in pairs]) @ query_vector
         else:
             units = [
-                Unit(i, pos, text)
+                Unit(i, pos, _quotable(text))
                 for i, hit in enumerate(hits)
                 for pos, text in enumerate(split_units(hit.chunk.text))
             ]
@@ -70,30 +74,43 @@ class ExtractiveAnswerer:
         rank_prior = np.array([1.0 / (1 + u.hit_index) for u in units], dtype=np.float32)
         wd, wl, wr = self.weights
         scores = wd * dense + wl * lexical + wr * rank_prior
-        order = [units[int(i)] for i in np.argsort(-scores)]
+        order = [units[int(i)] for i in np.argsort(-scores) if units[int(i)].text]
         chosen: list[Unit] = []
         size = 0
-        # First the best passage of each of the top sources (an answer often needs two articles), then
+        count = 0
+        # The top source whole when it is short: the key fact often stands in another paragraph (lid) of
+        # the best article than the one that resembles the question most.
+        whole = _quotable(hits[0].chunk.text) if hits else ""
+        if whole and len(whole) <= self.full_source_chars:
+            units = [u for u in units if u.hit_index != 0]
+            order = [u for u in order if u.hit_index != 0]
+            chosen.append(Unit(0, -1, whole))
+            size, count = len(whole), 1
+        # Then the best passage of each of the top sources (an answer often needs two articles), then
         # the next best passages overall, within the length budget.
         firsts = {}
         for unit in order:
             if unit.hit_index < self.cover_sources and unit.hit_index not in firsts:
                 firsts[unit.hit_index] = unit
         for unit in [*sorted(firsts.values(), key=lambda u: u.hit_index), *order]:
+            if count >= self.max_quotes:
+                break
             if unit in chosen or (size + len(unit.text) > self.max_chars and chosen):
                 continue
             chosen.append(unit)
             size += len(unit.text)
-            if len(chosen) >= self.max_quotes:
-                break
+            count += 1
         chosen.sort(key=lambda u: (u.hit_index, u.position))
         merged: list[Quote] = []
+        previous: Unit | None = None
         for unit in chosen:
             n = unit.hit_index + 1
-            if merged and merged[-1].n == n:
-                merged[-1] = Quote(n, f"{merged[-1].text} … {unit.text}")
+            if merged and merged[-1].n == n and previous is not None:
+                gap = " " if unit.position == previous.position + 1 else " … "  # "…" marks left-out text
+                merged[-1] = Quote(n, f"{merged[-1].text}{gap}{unit.text}")
             else:
                 merged.append(Quote(n, unit.text))
+            previous = unit
         return merged
 
     def compose(self, quotes: list[Quote], hits: list[Hit]) -> str:
@@ -109,6 +126,14 @@ class ExtractiveAnswerer:
         quotes = self.select(question, hits)
         text = self.compose(quotes, hits)
         return iter(_pieces(text)), quotes
+
+
+_SOURCE_LINE = re.compile(r"^\s*Bron:\s*\S+\s*", re.IGNORECASE)
+
+
+def _quotable(text: str) -> str:
+    """Text as quoted: on one line, without a leading "Bron: <url>" line (the source card links it)."""
+    return " ".join(_SOURCE_LINE.sub("", text.strip()).split())
 
 
 def _pieces(text: str, size: int = 24) -> list[str]:
