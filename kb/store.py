@@ -273,18 +273,20 @@ class KnowledgeStore:
             return []
         # Ids and distances only: a passage's id names its chunk, so the metadata of the winners alone is
         # fetched afterwards (fetching it for all 3·k vectors was most of a query's time).
-        res = self.chunks.query(
-            query_embeddings=[np.asarray(embedding, dtype=np.float32).tolist()],
-            n_results=min(3 * k, total),
-            where=where,
-            include=["distances"],
-        )
-        best: dict[str, float] = {}
-        for rid, dist in zip(res["ids"][0], res["distances"][0]):
-            chunk_id = parent_chunk_id(rid)
-            score = 1.0 - float(dist)
-            if score > best.get(chunk_id, -2.0):
-                best[chunk_id] = score
+        query = [np.asarray(embedding, dtype=np.float32).tolist()]
+        n = min(3 * k, total)
+        while True:
+            res = self.chunks.query(query_embeddings=query, n_results=n, where=where, include=["distances"])
+            best: dict[str, float] = {}
+            for rid, dist in zip(res["ids"][0], res["distances"][0]):
+                chunk_id = parent_chunk_id(rid)
+                score = 1.0 - float(dist)
+                if score > best.get(chunk_id, -2.0):
+                    best[chunk_id] = score
+            # passages of a few chunks can fill every slot: widen until k chunks or every vector is seen
+            if len(best) >= k or n >= total or len(res["ids"][0]) < n:
+                break
+            n = min(4 * n, total)
         ranked = sorted(best, key=lambda cid: best[cid], reverse=True)[:k]
         found = {chunk.chunk_id: chunk for chunk in self.get_chunks(ranked)}
         return [(found[cid], best[cid]) for cid in ranked if cid in found]

@@ -10,11 +10,19 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ingest.pipeline import IngestPipeline
 from kb.retrieval.retriever import Retriever
-from kb.store import KnowledgeStore, StoreError, collection_suffix
+from kb.store import (
+    DocumentRecord,
+    KnowledgeStore,
+    NewChunk,
+    StoreError,
+    collection_suffix,
+    parent_chunk_id,
+)
 
 DOC = """---
 title: "Stichting"
@@ -112,3 +120,101 @@ def test_chroma_server_mode_shared_by_two_clients(settings, hashing_embedder, tm
     assert not (remote.resolved_store_dir() / "chroma").exists()
     assert reader.remove_document(reader.list_documents()[0].doc_id)
     assert writer.list_documents() == [] and writer.chunk_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("vector_id", "chunk_id"),
+    [
+        ("buurtpartner--vereniging-md::3f9a1c2b7d::00002::p000", "buurtpartner--vereniging-md::3f9a1c2b7d::00002"),
+        ("doc::v1::00000::p017", "doc::v1::00000"),
+        ("doc::v1::00000::p1234", "doc::v1::00000"),
+        ("doc::v1::00000", "doc::v1::00000"),  # a chunk's own vector
+        ("doc::v1::00000::pad", "doc::v1::00000::pad"),  # not a passage suffix
+        ("doc::p001::v1::00003", "doc::p001::v1::00003"),  # only a suffix counts
+    ],
+)
+def test_parent_chunk_id(vector_id, chunk_id):
+    assert parent_chunk_id(vector_id) == chunk_id
+
+
+def _unit(*xs: float) -> np.ndarray:
+    v = np.asarray(xs, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def _put(
+    store: KnowledgeStore,
+    doc_id: str,
+    chunk_vector: np.ndarray,
+    passage_vectors: list[np.ndarray] = (),
+    *,
+    topic: str = "rechtsvorm",
+    partner: str = "Partner A",
+) -> str:
+    """Store a one-chunk document with hand-made vectors; returns the chunk id."""
+    record = DocumentRecord(
+        doc_id=doc_id, source=f"{doc_id}.md", title=doc_id.capitalize(), partner=partner, topic=topic,
+        language="nl", ingested_at="2026-01-01T00:00:00+00:00", sha256="0" * 64, kind="markdown",
+    )
+    passages = tuple(f"Alinea {i} van {doc_id}." for i in range(len(passage_vectors)))
+    chunk = NewChunk(0, f"Tekst van {doc_id}.", doc_id.capitalize(), (doc_id.capitalize(),), None, None, passages)
+    store.replace_document(record, [chunk], np.vstack([chunk_vector, *passage_vectors]), chunk.text, None)
+    (stored,) = store.chunks_of(doc_id)
+    return stored.chunk_id
+
+
+def test_query_on_an_empty_store(settings):
+    assert KnowledgeStore(settings).query(_unit(1, 0, 0, 0), 5) == []
+
+
+def test_query_scores_a_chunk_by_the_best_of_its_own_and_its_passage_vectors(settings):
+    store = KnowledgeStore(settings)
+    # the chunk as a whole points elsewhere, but one of its paragraphs matches the question exactly
+    passage_hit = _put(store, "vereniging", _unit(0, 0, 1, 0), [_unit(0, 1, 0, 0), _unit(1, 0, 0, 0)])
+    own_hit = _put(store, "stichting", _unit(1, 1, 0, 0))
+    far = _put(store, "kantine", _unit(0, 0, 0, 1))
+    results = store.query(_unit(1, 0, 0, 0), 3)
+    assert [c.chunk_id for c, _ in results] == [passage_hit, own_hit, far]
+    scores = [s for _, s in results]
+    assert scores[0] == pytest.approx(1.0, abs=1e-4)  # its best passage, not its own vector (0.0)
+    assert scores[1] == pytest.approx(np.sqrt(0.5), abs=1e-4)
+    assert scores[2] == pytest.approx(0.0, abs=1e-4)
+    # what comes back is the chunk itself, once, never a passage record
+    assert results[0][0].text == "Tekst van vereniging." and "::p" not in results[0][0].chunk_id
+
+
+def test_query_returns_best_first_and_at_most_k(settings):
+    store = KnowledgeStore(settings)
+    ids = [_put(store, f"doc{i}", _unit(1, i, 0, 0)) for i in range(4)]
+    results = store.query(_unit(1, 0, 0, 0), 2)
+    assert [c.chunk_id for c, _ in results] == ids[:2]
+    assert results[0][1] > results[1][1]
+
+
+def test_query_filters_by_topic_and_partner(settings):
+    store = KnowledgeStore(settings)
+    # the best-matching passage belongs to a chunk that the filter excludes
+    _put(store, "vereniging", _unit(0, 0, 1, 0), [_unit(1, 0, 0, 0), _unit(0, 1, 1, 0)], topic="rechtsvorm")
+    kantine = _put(store, "kantine", _unit(1, 1, 0, 0), topic="belasting", partner="Partner B")
+    giften = _put(store, "giften", _unit(2, 0, 1, 0), topic="belasting", partner="Partner A")
+
+    everything = store.query(_unit(1, 0, 0, 0), 5)
+    assert [c.topic for c, _ in everything][0] == "rechtsvorm"  # unfiltered, its passage wins
+    belasting = store.query(_unit(1, 0, 0, 0), 5, {"topic": "belasting"})
+    assert [c.chunk_id for c, _ in belasting] == [giften, kantine]
+
+    partner_b = store.query(_unit(1, 0, 0, 0), 5, {"partner": "Partner B"})
+    assert [c.chunk_id for c, _ in partner_b] == [kantine]
+
+    both = store.query(_unit(1, 0, 0, 0), 5, {"$and": [{"topic": "belasting"}, {"partner": "Partner A"}]})
+    assert [c.chunk_id for c, _ in both] == [giften]
+
+    assert store.query(_unit(1, 0, 0, 0), 5, {"topic": "financiering"}) == []
+
+
+def test_query_returns_k_chunks_when_one_chunk_has_many_passages(settings):
+    store = KnowledgeStore(settings)
+    crowded = _put(store, "vereniging", _unit(0, 1, 0, 0), [_unit(1, 0.01 * i, 0, 0) for i in range(6)])
+    other = _put(store, "stichting", _unit(1, 0, 0.5, 0))
+    results = store.query(_unit(1, 0, 0, 0), 2)
+    assert [c.chunk_id for c, _ in results] == [crowded, other]

@@ -55,6 +55,10 @@ def _previous_nonempty(lines: list[str], i: int) -> str | None:
     return None
 
 
+def _contains_word(text: str, phrase: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(phrase.strip())}(?!\w)", text) is not None
+
+
 class QueryExpander:
     """Adds the legal term after a question that uses one of its lay synonyms."""
 
@@ -76,7 +80,7 @@ class QueryExpander:
         folded = fold(query)
         seen: list[str] = []
         for pattern, term in self._patterns:
-            if pattern.search(folded) and term not in seen and fold(term) not in folded:
+            if pattern.search(folded) and term not in seen and not _contains_word(folded, fold(term)):
                 seen.append(term)
         return seen
 

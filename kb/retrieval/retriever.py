@@ -70,7 +70,8 @@ class Retriever:
             # Fusion needs the full candidate pool; dense ranking alone needs only enough to fill k results
             # after the diversity rule and the glossary filter.
             n = s.candidate_pool if s.retrieval_mode == "hybrid" else min(s.candidate_pool, max(4 * k, 20))
-            for rank, (chunk, score) in enumerate(self.store.query(vector, n, filters.chroma_where())):
+            where = filters.chroma_where(self._partner_spellings(filters.partner))
+            for rank, (chunk, score) in enumerate(self.store.query(vector, n, where)):
                 pool[chunk.chunk_id] = _Candidate(chunk, dense=score, dense_rank=rank + 1)
         if s.retrieval_mode in ("hybrid", "lexical"):
             for rank, (chunk, score) in enumerate(self.lexical.get().search(query, s.candidate_pool, filters)):
@@ -78,11 +79,19 @@ class Retriever:
                 cand.lexical, cand.lexical_rank = score, rank + 1
         for cand in pool.values():
             cand.fused = self._fuse(cand)
-        # A question that names an article ("artikel 2:26") gets that article first, in any mode.
+        # A question that names an article ("artikel 2:26") gets that article first, in any mode (BM25
+        # scores of lexical mode have no upper bound, hence the bonus above the best score).
+        bonus = 1.0 + max((c.fused for c in pool.values()), default=0.0)
         for chunk in self.lexical.get().referenced(query, filters):
             cand = pool.setdefault(chunk.chunk_id, _Candidate(chunk))
-            cand.fused += 1.0
+            cand.fused += bonus
         return pool
+
+    def _partner_spellings(self, partner: str | None) -> list[str]:
+        """The partner names as stored that equal ``partner`` apart from case and spaces."""
+        if not partner:
+            return []
+        return sorted({record.partner for record in self.store.list_documents(partner=partner)})
 
     def _fuse(self, c: _Candidate) -> float:
         s = self.settings

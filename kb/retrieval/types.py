@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from kb.store import StoredChunk
 
@@ -15,12 +15,15 @@ class SearchFilters:
     topic: str | None = None
     partner: str | None = None
 
-    def chroma_where(self) -> dict[str, Any] | None:
+    def chroma_where(self, partner_spellings: Sequence[str] = ()) -> dict[str, Any] | None:
+        """The filter as a Chroma ``where``; ``partner_spellings``: how the store spells the partner (case
+        differs between uploads), so "juridisch loket" also finds "Juridisch Loket"."""
         clauses: list[dict[str, Any]] = []
         if self.topic:
             clauses.append({"topic": self.topic})
         if self.partner:
-            clauses.append({"partner": self.partner})
+            spellings = sorted({self.partner, *partner_spellings})
+            clauses.append({"partner": spellings[0]} if len(spellings) == 1 else {"partner": {"$in": spellings}})
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
