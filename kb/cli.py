@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", parents=[common], help="zoeken in de kennisbank")
     p.add_argument("question", nargs="?")
-    p.add_argument("-k", type=int, default=None, help="aantal resultaten")
+    p.add_argument("-k", type=_positive_int, default=None, help="aantal resultaten")
     p.add_argument("--batch", help="bestand met één vraag per regel, of - voor stdin")
     p.add_argument("--topic", choices=TOPICS)
     p.add_argument("--partner")
@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", parents=[common], help="zoek- en antwoordkwaliteit meten op een vragenset")
     p.add_argument("questions", type=Path, help="JSONL-bestand met vragen (schema van shared/bench)")
-    p.add_argument("-k", type=int, default=10)
+    p.add_argument("-k", type=_positive_int, default=10)
     p.add_argument("--no-answers", action="store_true", help="alleen de zoekscores")
     p.set_defaults(func=cmd_eval)
 
@@ -219,8 +219,30 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+class UsageError(Exception):
+    """Bad input on the command line: printed as a Dutch message, exit code 2."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is geen geheel getal") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"moet 1 of meer zijn, niet {value}")
+    return value
+
+
 def _questions(batch: str) -> Iterator[str]:
-    stream = sys.stdin if batch == "-" else open(batch, encoding="utf-8")
+    if batch == "-":
+        stream = sys.stdin
+    else:
+        try:
+            stream = open(batch, encoding="utf-8")
+        except FileNotFoundError:
+            raise UsageError(f"het vragenbestand {batch} bestaat niet") from None
+        except OSError as exc:
+            raise UsageError(f"het vragenbestand {batch} kan niet worden gelezen: {exc.strerror}") from None
     with stream:
         for line in stream:
             if line.strip():
@@ -442,6 +464,12 @@ def main(argv: list[str] | None = None) -> int:
     except (StoreError, IngestError, ModelError) as exc:
         print(f"kb: {exc}", file=sys.stderr)
         return 1
+    except UsageError as exc:
+        print(f"kb: {exc}", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError:
+        print("kb: het vragenbestand is geen UTF-8-tekst; sla het op als UTF-8", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

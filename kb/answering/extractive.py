@@ -102,15 +102,17 @@ class ExtractiveAnswerer:
             count += 1
         chosen.sort(key=lambda u: (u.hit_index, u.position))
         merged: list[Quote] = []
-        previous: Unit | None = None
+        previous = ""
         for unit in chosen:
             n = unit.hit_index + 1
-            if merged and merged[-1].n == n and previous is not None:
-                gap = " " if unit.position == previous.position + 1 else " … "  # "…" marks left-out text
-                merged[-1] = Quote(n, f"{merged[-1].text}{gap}{unit.text}")
+            if merged and merged[-1].n == n:
+                # joined with a space only when the two stand next to each other in the source; "…" marks
+                # left-out text (stored passages skip short paragraphs, so positions alone cannot tell)
+                adjacent = f"{previous} {unit.text}" in _quotable(hits[unit.hit_index].chunk.text)
+                merged[-1] = Quote(n, f"{merged[-1].text}{' ' if adjacent else ' … '}{unit.text}")
             else:
                 merged.append(Quote(n, unit.text))
-            previous = unit
+            previous = unit.text
         return merged
 
     def compose(self, quotes: list[Quote], hits: list[Hit]) -> str:
@@ -128,7 +130,7 @@ class ExtractiveAnswerer:
         return iter(_pieces(text)), quotes
 
 
-_SOURCE_LINE = re.compile(r"^\s*Bron:\s*\S+\s*", re.IGNORECASE)
+_SOURCE_LINE = re.compile(r"^\s*Bron:[^\n]*(?:\n|$)", re.IGNORECASE)
 
 
 def _quotable(text: str) -> str:

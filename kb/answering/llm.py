@@ -44,6 +44,7 @@ def make_chat_model(settings: Settings) -> Any:
             model=settings.llm_model,
             temperature=settings.llm_temperature,
             num_predict=settings.llm_max_tokens,
+            client_kwargs={"timeout": settings.llm_timeout},
         )
     raise LLMError(f"geen LLM ingesteld (KB_ANSWERER={settings.answerer})")
 

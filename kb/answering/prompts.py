@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,7 +28,10 @@ class Prompts:
         path = self.folder / name
         if not path.exists():
             raise PromptError(f"sjabloon ontbreekt: {path}")
-        return _read(str(self.folder), name, path.stat().st_mtime)
+        try:
+            return _read(str(self.folder), name, path.stat().st_mtime)
+        except UnicodeDecodeError as exc:
+            raise PromptError(f"sjabloon {path} is geen UTF-8-tekst; sla het op als UTF-8") from exc
 
     def line(self, name: str) -> str:
         return self.text(name).strip()
@@ -37,6 +41,11 @@ class Prompts:
             return self.text(name).format(**values)
         except KeyError as exc:
             raise PromptError(f"sjabloon {name} gebruikt een onbekende plaatshouder {exc}") from exc
+        except (ValueError, IndexError) as exc:
+            raise PromptError(
+                f"sjabloon {name} heeft een losse accolade of een lege plaatshouder {{}} ({exc}); "
+                "schrijf letterlijke accolades als {{ en }}"
+            ) from exc
 
     def sources_block(self, hits: list[Hit]) -> str:
         blocks = []
@@ -46,11 +55,15 @@ class Prompts:
                 self.render(
                     "source_block_nl.txt",
                     n=str(i),
-                    title=c.title,
-                    section=" > ".join(c.section) or "-",
+                    title=_as_data(c.title),
+                    section=_as_data(" > ".join(c.section)) or "-",
                     valid_from=c.valid_from or "onbekend",
-                    # source text is data: neutralise anything that looks like our own delimiters
-                    text=c.text.replace("<bron", "‹bron").replace("</bron", "‹/bron"),
+                    text=_as_data(c.text),
                 )
             )
         return "\n".join(blocks)
+
+
+def _as_data(text: str) -> str:
+    """Source text (and its title and headings) is data: neutralise anything that looks like our delimiters."""
+    return re.sub(r"<(/?)bron", r"‹\1bron", text, flags=re.IGNORECASE)

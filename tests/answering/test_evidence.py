@@ -1,0 +1,158 @@
+"""Sentence-level evidence: stems, lexical overlap, quotable units, cosine scores and support scores.
+
+The extractive answerer quotes the units that :func:`split_units` returns, so those units must be verbatim
+pieces of the source (up to whitespace). Citation checking relies on :func:`support_score`: a claim that one
+sentence of a long source states must score as supported, an unrelated claim must not.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kb.answering.evidence import Unit, cosine_matrix, lexical_overlap, split_units, stems, support_score
+
+
+def squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+# ------------------------------------------------------------------------------------------ stems / overlap
+def test_stems_drop_stop_words_and_fold_inflections_and_accents():
+    assert stems("Mag een vereniging winst verdelen?") == stems("vereniging winst verdeel")
+    assert "mag" not in stems("Mag een vereniging winst verdelen?")
+    # inflected and accented forms meet on one stem
+    assert stems("De Coöperatie mag verdelen") == stems("de cooperatie verdeel")
+
+
+def test_lexical_overlap_is_the_share_of_question_stems_found():
+    question = "Mag een vereniging winst verdelen?"  # content stems: vereniging, winst, verdelen
+    assert lexical_overlap(question, "Een vereniging mag geen winst verdelen onder haar leden.") == 1.0
+    assert lexical_overlap(question, "Een stichting mag geen winst verdelen.") == pytest.approx(2 / 3)
+    assert lexical_overlap(question, "De kantine is open op zaterdag.") == 0.0
+
+
+def test_lexical_overlap_ignores_case_and_is_not_symmetric():
+    assert lexical_overlap("WINST VERDELEN", "winst verdelen") == 1.0
+    short, long = "winst", "Een vereniging mag geen winst verdelen."
+    assert lexical_overlap(short, long) == 1.0
+    assert lexical_overlap(long, short) == pytest.approx(1 / 3)
+
+
+def test_question_of_only_stop_words_has_no_overlap():
+    assert lexical_overlap("Wat is het?", "Wat is het? Het is een vereniging.") == 0.0
+
+
+# ------------------------------------------------------------------------------------------ split_units
+def test_paragraphs_become_units_with_whitespace_normalised():
+    text = "Een stichting heeft geen leden.\n\nHet bestuur   beslist\nover alles."
+    assert split_units(text) == ["Een stichting heeft geen leden.", "Het bestuur beslist over alles."]
+
+
+def test_numbered_lid_starts_a_new_unit_and_keeps_its_sub_items():
+    text = (
+        "Artikel 5 Bestuur\n"
+        "1. Het bestuur bestaat uit:\n"
+        "a. een voorzitter;\n"
+        "b. een penningmeester.\n"
+        "2. De leden kiezen het bestuur."
+    )
+    assert split_units(text) == [
+        "Artikel 5 Bestuur",
+        "1. Het bestuur bestaat uit: a. een voorzitter; b. een penningmeester.",
+        "2. De leden kiezen het bestuur.",
+    ]
+
+
+def test_long_paragraph_is_split_into_sentences_keeping_abbreviations():
+    text = (
+        "Volgens art. 2:26 BW is een vereniging een rechtspersoon met leden. "
+        "De vereniging mag geen winst verdelen. "
+        "Het bestuur legt jaarlijks verantwoording af aan de algemene vergadering."
+    )
+    units = split_units(text, max_chars=80)
+    assert units == [
+        "Volgens art. 2:26 BW is een vereniging een rechtspersoon met leden.",
+        "De vereniging mag geen winst verdelen.",
+        "Het bestuur legt jaarlijks verantwoording af aan de algemene vergadering.",
+    ]
+    assert split_units(text) == [text]  # short enough: the paragraph stays whole
+
+
+def test_units_are_verbatim_pieces_of_the_source():
+    text = (
+        "# Kantine\n\nDe omzet van de kantine kan vrijgesteld zijn van omzetbelasting.\n\n"
+        "1. De vrijstelling geldt voor sportverenigingen.\n2. Er geldt een grens van € 68.067 per jaar.\n\n"
+        + "Lange uitleg over de vrijstelling. " * 30
+    )
+    units = split_units(text)
+    assert len(units) > 5
+    for unit in units:
+        assert unit in squash(text)
+
+
+def test_fragments_without_three_word_characters_are_dropped():
+    assert split_units("a\n\nab\n\n- - -\n\nabc") == ["abc"]
+    assert split_units("") == []
+    assert split_units("   \n\n  ") == []
+
+
+def test_unit_is_a_hashable_value():
+    assert Unit(0, 1, "tekst") == Unit(0, 1, "tekst")
+    assert len({Unit(0, 1, "tekst"), Unit(0, 1, "tekst"), Unit(1, 1, "tekst")}) == 2
+
+
+# ------------------------------------------------------------------------------------------ cosine_matrix
+def test_cosine_matrix_scores_each_text_in_order(hashing_embedder):
+    texts = [
+        "De kantine is open op zaterdag.",
+        "Een vereniging mag geen winst verdelen onder haar leden.",
+        "Een vereniging mag geen winst verdelen onder haar leden.",
+    ]
+    scores = cosine_matrix(hashing_embedder, "Een vereniging mag geen winst verdelen onder haar leden.", texts)
+    assert scores.shape == (3,)
+    assert scores[1] == pytest.approx(1.0, abs=1e-5) and scores[2] == pytest.approx(1.0, abs=1e-5)
+    assert scores[0] < 0.5
+    assert int(np.argmax(scores)) == 1
+
+
+def test_cosine_matrix_of_no_texts_is_empty_without_embedding():
+    class Exploding:
+        def encode_queries(self, texts):
+            raise AssertionError("nothing to embed")
+
+        encode_documents = encode_queries
+
+    scores = cosine_matrix(Exploding(), "vraag", [])  # type: ignore[arg-type]
+    assert scores.shape == (0,) and scores.dtype == np.float32
+
+
+# ------------------------------------------------------------------------------------------ support_score
+SOURCE = (
+    "Een vereniging heeft leden.\n\n"
+    "Een vereniging mag geen winst verdelen onder haar leden.\n\n"
+    "De algemene vergadering kiest het bestuur."
+)
+
+
+def test_lexical_support_is_the_best_unit_not_the_whole_text():
+    # every stem of the claim is in one paragraph: fully supported, however much else the source says
+    assert support_score(None, "Een vereniging mag geen winst verdelen.", SOURCE) == 1.0
+    assert support_score(None, "De maan is van kaas gemaakt.", SOURCE) == 0.0
+
+
+def test_support_with_embeddings_separates_supported_from_unsupported(hashing_embedder):
+    supported = support_score(hashing_embedder, "Een vereniging mag geen winst verdelen onder de leden.", SOURCE)
+    unsupported = support_score(hashing_embedder, "De maan is van kaas gemaakt.", SOURCE)
+    assert 0.45 <= supported <= 1.0 + 1e-6  # above the default support threshold of check_answer
+    assert unsupported < 0.45
+    # the dense half counts: it is not the plain lexical score
+    assert supported != support_score(None, "Een vereniging mag geen winst verdelen onder de leden.", SOURCE)
+
+
+def test_support_falls_back_to_the_whole_text_when_it_has_no_units(hashing_embedder):
+    # "AB" has fewer than three word characters, so split_units finds no unit: the whole text is compared
+    assert split_units("AB") == []
+    assert support_score(None, "AB", "AB") == 1.0
+    assert support_score(hashing_embedder, "AB", "AB") == pytest.approx(1.0, abs=1e-5)
+    assert support_score(None, "winst", "AB") == 0.0

@@ -1,0 +1,370 @@
+"""The default, LLM-free answerer: it quotes the most relevant passages of the top sources with [n] markers.
+
+What a volunteer relies on: every [n] points at one of the sources shown, every quote is text that really is
+in that source (left-out text between two passages is marked with "…"), a short top source is quoted whole,
+each of the top sources is covered, the answer stays short, and the same question gives the same answer.
+Tests of passage selection switch the whole-top-source rule off (``full_source_chars=0``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kb.answering.extractive import ExtractiveAnswerer, Quote
+from kb.answering.prompts import Prompts
+from kb.retrieval.types import Hit
+from kb.store import StoredChunk
+
+QUESTION = "Mag een vereniging winst verdelen onder de leden?"
+LINE = re.compile(r"^- (?P<label>.+?): “(?P<quote>.+)” \[(?P<n>\d+)\]$")
+
+
+def hit(n: int, title: str, section: tuple[str, ...], text: str) -> Hit:
+    chunk = StoredChunk(f"{title.lower()}::v1::{n:05d}", title.lower(), text, "", title, f"{title.lower()}.md",
+                        "Partner A", "rechtsvorm", section, None, None, n)
+    return Hit(n, 1.0 / n, chunk)
+
+
+HITS = [
+    hit(1, "Vereniging", ("Vereniging", "Winst verdelen"),
+        "Een vereniging mag geen winst verdelen onder haar leden.\n\n"
+        "Het geld moet naar het doel van de   vereniging gaan.\n\n"
+        "De kantine is op zaterdag open."),
+    hit(2, "Stichting", ("Stichting", "Uitkeringen"),
+        "Een stichting mag geen uitkeringen doen aan oprichters of bestuurders.\n\nEen stichting heeft geen leden."),
+    hit(3, "Btw en de kantine", ("Btw en de kantine", "Kantine"),
+        "De omzet van de kantine van een sportvereniging kan vrijgesteld zijn van omzetbelasting."),
+]
+
+
+def squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def assert_verbatim(quote: str, source: str) -> None:
+    """Each stretch of a quote between "…" marks is a continuous piece of the source (up to whitespace)."""
+    for piece in quote.split(" … "):
+        assert piece in squash(source), f"niet letterlijk uit de bron: {piece!r}"
+
+
+def units_in(quotes: list[Quote], units: list[str]) -> int:
+    """How many of the given units the quotes contain."""
+    return sum(u in q.text for q in quotes for u in units)
+
+
+@pytest.fixture
+def prompts(settings) -> Prompts:
+    return Prompts(settings.prompts_dir)
+
+
+@pytest.fixture
+def answerer(hashing_embedder, prompts):
+    def make(**kw) -> ExtractiveAnswerer:
+        return ExtractiveAnswerer(hashing_embedder, prompts, **kw)
+
+    return make
+
+
+def answer(answerer: ExtractiveAnswerer, question: str, hits: list[Hit]) -> tuple[str, list[Quote]]:
+    pieces, quotes = answerer.stream(question, hits)
+    return "".join(pieces), quotes
+
+
+def parse(text: str) -> list[tuple[str, str, int]]:
+    """(label, quote, n) of every quoted line of a composed answer."""
+    out = []
+    for line in text.splitlines()[2:]:
+        match = LINE.match(line)
+        assert match, f"onverwachte regel: {line!r}"
+        out.append((match["label"], match["quote"], int(match["n"])))
+    return out
+
+
+# ------------------------------------------------------------------------------------------ the answer contract
+def test_every_marker_points_at_a_given_source_and_every_quote_is_in_it(answerer, prompts):
+    text, quotes = answer(answerer(), QUESTION, HITS)
+    lines = text.splitlines()
+    assert lines[0] == prompts.line("extractive_lead_nl.txt") and lines[1] == ""
+    parsed = parse(text)
+    assert parsed, "het antwoord citeert niets"
+    assert [(q, n) for _, q, n in parsed] == [(q.text, q.n) for q in quotes]
+    for _, quote, n in parsed:
+        assert 1 <= n <= len(HITS)
+        assert_verbatim(quote, HITS[n - 1].chunk.text)
+    # every marker in the text is one of the quoted sources
+    assert {int(m) for m in re.findall(r"\[(\d+)\]", text)} == {q.n for q in quotes}
+
+
+def test_quotes_are_in_source_order_one_line_per_source(answerer):
+    for kw in ({}, {"full_source_chars": 0}):
+        _, quotes = answer(answerer(**kw), QUESTION, HITS)
+        numbers = [q.n for q in quotes]
+        assert numbers == sorted(set(numbers))
+
+
+def test_labels_name_title_and_section(answerer):
+    text, _ = answer(answerer(max_quotes=3, cover_sources=3), QUESTION, HITS)
+    labels = {n: label for label, _, n in parse(text)}
+    assert labels == {1: "Vereniging, Winst verdelen", 2: "Stichting, Uitkeringen", 3: "Btw en de kantine, Kantine"}
+
+
+def test_label_is_the_title_alone_without_a_distinct_section(prompts, answerer):
+    hits = [
+        hit(1, "Stichting", (), "Een stichting heeft geen leden."),
+        hit(2, "Vereniging", ("Vereniging",), "Een vereniging heeft leden."),
+    ]
+    quotes = [Quote(1, "Een stichting heeft geen leden."), Quote(2, "Een vereniging heeft leden.")]
+    text = answerer().compose(quotes, hits)
+    assert text.splitlines()[2:] == [
+        "- Stichting: “Een stichting heeft geen leden.” [1]",
+        "- Vereniging: “Een vereniging heeft leden.” [2]",
+    ]
+
+
+def test_lead_line_comes_from_the_prompts_folder(hashing_embedder, tmp_path: Path):
+    (tmp_path / "extractive_lead_nl.txt").write_text("Volgens de documenten:\n", encoding="utf-8")
+    text, _ = answer(ExtractiveAnswerer(hashing_embedder, Prompts(tmp_path)), QUESTION, HITS)
+    assert text.startswith("Volgens de documenten:\n\n- ")
+
+
+# ------------------------------------------------------------------------------------------ the top source whole
+def test_short_top_source_is_quoted_whole(answerer):
+    _, quotes = answer(answerer(max_quotes=1), QUESTION, HITS)
+    # the key fact may stand in another paragraph than the one most like the question: all of it is quoted
+    assert quotes == [Quote(1, squash(HITS[0].chunk.text))]
+
+
+def test_whole_top_source_counts_as_one_quote_and_others_are_still_covered(answerer):
+    _, quotes = answer(answerer(max_quotes=3, cover_sources=3), QUESTION, HITS)
+    assert [q.n for q in quotes] == [1, 2, 3]
+    assert quotes[0].text == squash(HITS[0].chunk.text)
+
+
+def test_long_top_source_is_not_quoted_whole(answerer):
+    limit = len(squash(HITS[0].chunk.text)) - 1
+    _, quotes = answer(answerer(max_quotes=1, full_source_chars=limit), QUESTION, HITS)
+    assert quotes == [Quote(1, "Een vereniging mag geen winst verdelen onder haar leden.")]
+    _, quotes = answer(answerer(max_quotes=1, full_source_chars=limit + 1), QUESTION, HITS)
+    assert quotes == [Quote(1, squash(HITS[0].chunk.text))]
+
+
+def test_leading_source_url_line_is_not_quoted(answerer):
+    text = "Bron: https://wetten.overheid.nl/BWBR0002629\n\nDe omzet van de kantine kan vrijgesteld zijn."
+    hits = [hit(1, "Wet OB", ("Wet OB", "art. 11"), text)]
+    _, quotes = answer(answerer(), "Is de omzet van de kantine vrijgesteld?", hits)
+    assert quotes == [Quote(1, "De omzet van de kantine kan vrijgesteld zijn.")]
+    _, quotes = answer(answerer(full_source_chars=0), "Is de omzet van de kantine vrijgesteld?", hits)
+    assert quotes == [Quote(1, "De omzet van de kantine kan vrijgesteld zijn.")]
+
+
+@pytest.mark.parametrize("line", [
+    "Bron: Kamer van Koophandel",
+    "Bron: https://wetten.overheid.nl/BWBR0003572 (via wetgeving-nl)",
+    "Bron: BWB-XML toestand 2022-01-01. Geen auteursrecht (art. 11 Aw).",
+])
+def test_whole_source_line_is_left_out_of_the_quote(answerer, line):
+    hits = [hit(1, "Stichting", ("Stichting", "Leden"), f"{line}\n\nEen stichting heeft geen leden.")]
+    _, quotes = answer(answerer(), "Heeft een stichting leden?", hits)
+    assert quotes == [Quote(1, "Een stichting heeft geen leden.")]
+
+
+# ------------------------------------------------------------------------------------------ passage selection
+TWO_GOOD = [
+    hit(1, "Vereniging", ("Vereniging", "Winst"),
+        "Een vereniging mag geen winst verdelen onder haar leden.\n\n"
+        "De kantine is op zaterdag open.\n\n"
+        "Winst verdelen onder de leden mag een vereniging dus niet."),
+    hit(2, "Stichting", ("Stichting", "Leden"), "Een stichting heeft geen leden."),
+]
+
+
+def test_most_relevant_passage_of_the_top_source_is_quoted(answerer):
+    _, quotes = answer(answerer(max_quotes=1, full_source_chars=0), QUESTION, HITS)
+    assert quotes == [Quote(1, "Een vereniging mag geen winst verdelen onder haar leden.")]
+
+
+def test_each_top_source_gets_its_best_passage(answerer):
+    # the second source is weaker than the first source's second passage, but is covered all the same
+    _, quotes = answer(answerer(max_quotes=2, cover_sources=2, full_source_chars=0), QUESTION, TWO_GOOD)
+    assert [q.n for q in quotes] == [1, 2]
+    assert quotes[1].text == "Een stichting heeft geen leden."
+
+
+def test_left_out_text_between_passages_is_marked(answerer):
+    _, quotes = answer(answerer(max_quotes=2, cover_sources=1, full_source_chars=0), QUESTION, TWO_GOOD)
+    # two passages of source 1, in document order, in one quote; the irrelevant middle one is left out
+    assert quotes == [Quote(1, "Een vereniging mag geen winst verdelen onder haar leden. … "
+                               "Winst verdelen onder de leden mag een vereniging dus niet.")]
+
+
+def test_adjacent_passages_read_as_one_continuous_quote(answerer):
+    hits = [hit(1, "Vereniging", ("Vereniging", "Winst"),
+                "Een vereniging mag geen winst verdelen.\n\nDe leden krijgen geen winst van de vereniging.\n\n"
+                "De kantine is op zaterdag open.")]
+    _, quotes = answer(answerer(max_quotes=2, full_source_chars=0), QUESTION, hits)
+    assert quotes == [
+        Quote(1, "Een vereniging mag geen winst verdelen. De leden krijgen geen winst van de vereniging.")
+    ]
+    assert_verbatim(quotes[0].text, hits[0].chunk.text)
+
+
+def test_equal_passages_prefer_the_better_ranked_source(answerer):
+    same = "Een vereniging mag geen winst verdelen onder haar leden."
+    hits = [hit(1, "Eerste", ("Eerste", "A"), same), hit(2, "Tweede", ("Tweede", "B"), same)]
+    _, quotes = answer(answerer(max_quotes=1, cover_sources=0, full_source_chars=0), QUESTION, hits)
+    assert quotes == [Quote(1, same)]
+
+
+PARAGRAPHS = ["Een vereniging mag geen winst verdelen.", "Winst gaat naar het doel.", "Leden krijgen geen winst."]
+
+
+def test_number_of_quotes_is_limited(answerer):
+    many = [hit(i, f"Bron{i}", (f"Bron{i}", "Winst"), "\n\n".join(PARAGRAPHS)) for i in range(1, 9)]
+    for limit in (1, 3, 6):
+        _, quotes = answer(answerer(max_quotes=limit, full_source_chars=0), QUESTION, many)
+        assert units_in(quotes, PARAGRAPHS) == limit
+    # the whole top source is one quote: with a limit of 3, two passages of other sources follow it
+    _, quotes = answer(answerer(max_quotes=3), QUESTION, many)
+    assert quotes[0] == Quote(1, " ".join(PARAGRAPHS)) and units_in(quotes[1:], PARAGRAPHS) == 2
+
+
+def test_length_budget_is_respected(answerer):
+    paragraphs = [
+        f"Een vereniging mag geen winst verdelen onder haar leden, regel {i}. " + "Uitleg over de winst. " * 10
+        for i in range(4)
+    ]
+    paragraphs = [p.strip() for p in paragraphs]
+    hits = [hit(1, "Vereniging", ("Vereniging", "Winst"), "\n\n".join(paragraphs))]
+    assert all(250 < len(p) < 300 for p in paragraphs)
+    _, quotes = answer(answerer(max_chars=600, full_source_chars=0), QUESTION, hits)
+    assert units_in(quotes, paragraphs) == 2 and sum(len(q.text) for q in quotes) <= 600 + len(" … ")
+    # a budget smaller than any passage still quotes the single best one
+    _, quotes = answer(answerer(max_chars=10, full_source_chars=0), QUESTION, hits)
+    assert len(quotes) == 1 and units_in(quotes, paragraphs) == 1
+
+
+def test_nothing_quotable_gives_no_quotes(answerer, prompts):
+    a = answerer()
+    assert a.select(QUESTION, []) == []
+    assert a.select(QUESTION, [hit(1, "Leeg", (), "- -\n\n€ 5")]) == []
+    assert a.compose([], []).strip() == prompts.line("extractive_lead_nl.txt")
+
+
+# ------------------------------------------------------------------------------------------ determinism, streaming
+def test_same_question_gives_the_same_answer(answerer):
+    for kw in ({}, {"full_source_chars": 0}):
+        first = answer(answerer(**kw), QUESTION, HITS)
+        for _ in range(3):
+            assert answer(answerer(**kw), QUESTION, HITS) == first
+
+
+def test_stream_pieces_rebuild_the_composed_answer(answerer):
+    a = answerer(max_quotes=6, cover_sources=3)
+    pieces, quotes = a.stream(QUESTION, HITS)
+    pieces = list(pieces)
+    text = a.compose(quotes, HITS)
+    assert len(text.split(" ")) > 24 and len(pieces) > 1  # long enough to arrive in several pieces
+    assert "".join(pieces) == text
+    assert all(p.endswith(" ") for p in pieces[:-1]) and not pieces[-1].endswith(" ")
+
+
+# ------------------------------------------------------------------------------------------ stored passage vectors
+class CountingEmbedder:
+    """Wraps an embedder and counts how often documents are embedded."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.documents = 0
+        self.queries = 0
+
+    def encode_documents(self, texts, **kw):
+        self.documents += 1
+        return self.inner.encode_documents(texts, **kw)
+
+    def encode_queries(self, texts):
+        self.queries += 1
+        return self.inner.encode_queries(texts)
+
+
+def test_stored_passage_vectors_are_used_without_re_embedding(hashing_embedder, prompts):
+    counting = CountingEmbedder(hashing_embedder)
+    q = hashing_embedder.encode_queries([QUESTION])[0]
+    asked: list[list[str]] = []
+    hits = HITS[:2]
+    lexical_match = "Een vereniging mag geen winst verdelen onder haar leden."
+    dense_match = "Het geld moet naar het doel van de   vereniging gaan."
+
+    def stored(chunk_ids):
+        asked.append(chunk_ids)
+        # the stored vectors, not the texts, decide the dense score: make the lexical match point away
+        return {
+            hits[0].chunk.chunk_id: [(lexical_match, -q), (dense_match, q)],
+            hits[1].chunk.chunk_id: [("Een stichting heeft geen leden.", np.zeros_like(q))],
+        }
+
+    a = ExtractiveAnswerer(counting, prompts, max_quotes=1, full_source_chars=0,  # type: ignore[arg-type]
+                           stored_units=stored)
+    _, quotes = answer(a, QUESTION, hits)
+    assert asked == [[h.chunk.chunk_id for h in hits]]
+    assert counting.documents == 0 and counting.queries == 1
+    assert quotes == [Quote(1, "Het geld moet naar het doel van de vereniging gaan.")]  # whitespace squashed
+
+
+def test_stored_path_with_nothing_stored_gives_no_quotes(hashing_embedder, prompts):
+    a = ExtractiveAnswerer(hashing_embedder, prompts, stored_units=lambda ids: {})
+    assert a.select(QUESTION, HITS) == []
+
+
+def test_real_store_answer_quotes_its_sources(small_kb, hashing_embedder, prompts):
+    store, retriever = small_kb
+    hits = retriever.search(QUESTION, 5)
+    a = ExtractiveAnswerer(hashing_embedder, prompts, stored_units=store.passage_vectors)
+    text, quotes = answer(a, QUESTION, hits)
+    assert quotes and quotes[0].n == 1 and hits[0].chunk.title == "Vereniging"
+    assert "winst verdelen onder haar leden" in quotes[0].text
+    for _, quote, n in parse(text):
+        assert 1 <= n <= len(hits)
+        assert_verbatim(quote, hits[n - 1].chunk.text)
+    assert answer(a, QUESTION, hits) == (text, quotes)
+
+
+STICHTING_MET_UITZONDERING = """---
+title: "Stichting"
+topic: rechtsvorm
+---
+# Stichting
+
+## Winst
+
+Een stichting mag geen winst verdelen aan oprichters of aan de leden van het bestuur.
+
+Behalve bij een ideële uitkering.
+
+Winst van een stichting moet naar het doel van de stichting gaan, net als bij een vereniging.
+"""
+
+
+def test_stored_passages_mark_left_out_short_paragraphs(settings, hashing_embedder, prompts, tmp_path):
+    from ingest.pipeline import IngestPipeline
+    from kb.retrieval.retriever import Retriever
+    from kb.store import KnowledgeStore
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "vereniging.md").write_text(
+        '---\ntitle: "Vereniging"\ntopic: rechtsvorm\n---\n# Vereniging\n\n## Winst verdelen\n\n'
+        "Een vereniging mag geen winst verdelen onder haar leden.\n", encoding="utf-8")
+    (folder / "stichting.md").write_text(STICHTING_MET_UITZONDERING, encoding="utf-8")
+    store = KnowledgeStore(settings)
+    assert IngestPipeline(store, lambda: hashing_embedder, settings).ingest_paths([folder]).ok
+    hits = Retriever(store, lambda: hashing_embedder, settings).search(QUESTION, 3)
+    assert [h.chunk.title for h in hits[:2]] == ["Vereniging", "Stichting"]
+    _, quotes = answer(ExtractiveAnswerer(hashing_embedder, prompts, stored_units=store.passage_vectors),
+                       QUESTION, hits)
+    second = next(q for q in quotes if q.n == 2)
+    assert "Een stichting mag geen winst verdelen" in second.text and "net als bij een vereniging" in second.text
+    assert_verbatim(second.text, hits[1].chunk.text)
