@@ -6,8 +6,8 @@ sentence) against the knowledge base:
 
 * expected answer type: a question that asks for a price, a date or deadline, or opening hours and contact
   details is only answerable when the best sources contain an amount, a date or term, or such details;
-* unknown names: a capitalised name in the asking sentence that occurs nowhere in the knowledge base
-  ("gemeente Utrecht", "BelastingTelefoon") is a subject the sources do not cover;
+* unknown names: a capitalised name or an acronym in the asking sentence that occurs nowhere in the knowledge
+  base ("gemeente Utrecht", "BelastingTelefoon", "SDE++") is a subject the sources do not cover;
 * unknown subject: when most content words of the asking sentence occur nowhere in the knowledge base
   (not even as part of a compound), the sources do not cover the subject.
 """
@@ -37,6 +37,7 @@ _FILLERS = frozenset({
     "precies", "ergens", "iemand", "alles", "niets", "weten", "vragen", "vraag", "moeten", "kunnen", "mogen",
     "willen", "zouden", "hebben", "krijgen", "geven", "doen", "gaan", "komen", "staan", "zetten", "maken",
 })
+_ACRONYM = re.compile(r"(?<![\w-])([A-Z][A-Z0-9]{1,5})(?![a-z])")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b([A-Z][a-z]+(?:[A-Z][a-z]+)*)\b")
 
@@ -71,6 +72,7 @@ def check_answerable(question: str, hits: list[Hit], analyzer: DutchAnalyzer, to
     if not analyzer.known_words:
         return Answerability(True)
     names = [fold(n) for n in _NAME.findall(asking) if len(n) >= 3 and not _known(fold(n), analyzer)]
+    names += [a for a in _ACRONYM.findall(asking) if not _known(fold(a), analyzer)]  # "AED", "SDE++", "OZB"
     if names:
         return Answerability(False, f"de bronnen noemen {', '.join(dict.fromkeys(names))} nergens")
     content = [w for w in words(asking) if len(w) >= 4 and w not in STOPWORDS and w not in _FILLERS]
