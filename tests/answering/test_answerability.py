@@ -59,7 +59,7 @@ def test_unknown_acronym_is_refused_and_known_acronym_passes():
     analyzer = DutchAnalyzer(DutchAnalyzer.build_vocabulary(CORPUS + ["Een ANBI en een SBBI hebben een RSIN."]))
     sources = [hit(CORPUS[0])]
     verdict = check_answerable("Hoe vragen we SDE++-subsidie aan voor ons dak?", sources, analyzer)
-    assert not verdict.answerable and "sde" in verdict.reason
+    assert not verdict.answerable and "SDE" in verdict.reason
     assert not check_answerable("Moet ons buurthuis een AED hebben?", sources, analyzer).answerable
     assert check_answerable("Kan onze stichting een ANBI worden?", sources, analyzer).answerable
     assert check_answerable("Heeft een SBBI-stichting een bestuur?", sources, analyzer).answerable
