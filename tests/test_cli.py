@@ -24,25 +24,12 @@ import kb.service as service
 from kb.cli import main
 from kb.config import Settings
 from kb.models import is_installed
+from sample_guides import VERENIGING_GUIDE, stichting_guide
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = Settings(_env_file=None).embed_model
 
-GUIDE = """---
-title: "Een stichting oprichten"
-topic: rechtsvorm
-partner: "Partner A"
----
-# Een stichting oprichten
-
-## Naar de notaris
-
-Een stichting richt je op bij de notaris. De notaris legt de statuten vast in een akte.
-
-## Geen leden
-
-Een stichting heeft geen leden. Het bestuur neemt de besluiten.
-"""
+GUIDE = stichting_guide("Partner A")
 
 
 @pytest.fixture(scope="module")
@@ -109,21 +96,7 @@ def test_cli_contract(env, tmp_path):
 
 
 # ------------------------------------------------------------------------------------------ in-process, hashing model
-VERENIGING = """---
-title: "De vereniging"
-topic: rechtsvorm
-partner: "Buurtvereniging Oost"
----
-# De vereniging
-
-## Winst verdelen
-
-Een vereniging mag geen winst verdelen onder haar leden. Het geld gaat naar het doel van de vereniging.
-
-## Algemene ledenvergadering
-
-De algemene ledenvergadering kiest het bestuur van de vereniging.
-"""
+VERENIGING = VERENIGING_GUIDE
 
 
 @pytest.fixture

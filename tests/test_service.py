@@ -11,38 +11,11 @@ import pytest
 import kb.service as service
 from kb.retrieval.types import SearchFilters
 from kb.service import KnowledgeBase
+from sample_guides import VERENIGING_GUIDE, stichting_guide
 
 DOCS = {
-    "stichting.md": """---
-title: "Een stichting oprichten"
-topic: rechtsvorm
-partner: "Energiecoöperatie Zon"
----
-# Een stichting oprichten
-
-## Naar de notaris
-
-Een stichting richt je op bij de notaris. De notaris legt de statuten vast in een akte.
-
-## Geen leden
-
-Een stichting heeft geen leden. Het bestuur neemt de besluiten.
-""",
-    "vereniging.md": """---
-title: "De vereniging"
-topic: rechtsvorm
-partner: "Buurtvereniging Oost"
----
-# De vereniging
-
-## Winst verdelen
-
-Een vereniging mag geen winst verdelen onder haar leden. Het geld gaat naar het doel van de vereniging.
-
-## Algemene ledenvergadering
-
-De algemene ledenvergadering kiest het bestuur van de vereniging.
-""",
+    "stichting.md": stichting_guide("Energiecoöperatie Zon"),
+    "vereniging.md": VERENIGING_GUIDE,
     "kantine.md": """---
 title: "Btw en de kantine"
 topic: belasting
