@@ -72,7 +72,9 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1, description="Rank constant of reciprocal-rank fusion.")
     candidate_pool: int = Field(50, ge=5, description="Candidates taken from each retriever before fusion.")
     max_per_section: int = Field(1, ge=1, description="At most this many chunks of one section in the results.")
-    glossary_expansion: bool = Field(True, description="Expand questions with glossary synonyms.")
+    glossary_expansion: bool = Field(
+        True, description="Expand questions with glossary synonyms for word matching (lexical and hybrid modes)."
+    )
     glossary_in_results: Literal["always", "definitions", "never"] = Field(
         "definitions", description="When glossary entries may be search results: only for 'wat is/betekent …?'."
     )

@@ -52,8 +52,7 @@ class Retriever:
         query = query.strip()
         if not query:
             return []
-        expanded = self.expand(query)
-        candidates = self._candidates(expanded, filters, k)
+        candidates = self._candidates(query, filters, k)
         ranked = sorted(candidates.values(), key=lambda c: c.fused, reverse=True)
         if self.settings.glossary_in_results == "never" or (
             self.settings.glossary_in_results == "definitions" and not is_definition_question(query)
@@ -66,6 +65,8 @@ class Retriever:
         s = self.settings
         pool: dict[str, _Candidate] = {}
         if s.retrieval_mode in ("hybrid", "dense"):
+            # The embedding model gets the question as asked: it knows synonyms itself, and appended glossary
+            # terms only added noise (README). Word matching below gets the expansion.
             vector = self._embedder().encode_queries([query])[0]
             # Fusion needs the full candidate pool; dense ranking alone needs only enough to fill k results
             # after the diversity rule and the glossary filter.
@@ -74,7 +75,8 @@ class Retriever:
             for rank, (chunk, score) in enumerate(self.store.query(vector, n, where)):
                 pool[chunk.chunk_id] = _Candidate(chunk, dense=score, dense_rank=rank + 1)
         if s.retrieval_mode in ("hybrid", "lexical"):
-            for rank, (chunk, score) in enumerate(self.lexical.get().search(query, s.candidate_pool, filters)):
+            expanded = self.expand(query)
+            for rank, (chunk, score) in enumerate(self.lexical.get().search(expanded, s.candidate_pool, filters)):
                 cand = pool.setdefault(chunk.chunk_id, _Candidate(chunk))
                 cand.lexical, cand.lexical_rank = score, rank + 1
         for cand in pool.values():

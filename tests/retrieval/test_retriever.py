@@ -265,6 +265,21 @@ def test_glossary_expansion_finds_the_legal_term(make_retriever):
     assert "Begrippenlijst" not in titles(hits)
 
 
+@pytest.mark.parametrize("mode", ["dense", "hybrid"])
+def test_the_embedding_model_gets_the_question_as_asked(make_retriever, hashing_embedder, mode):
+    """Glossary terms feed word matching only: appended to the embedded question they measured as noise."""
+    embedded: list[str] = []
+
+    class Recording:
+        def encode_queries(self, texts):
+            embedded.extend(texts)
+            return hashing_embedder.encode_queries(texts)
+
+    retriever = make_retriever(embedder=lambda: Recording(), retrieval_mode=mode)
+    retriever.search("Hoe richt ik een clubje op?", 3)
+    assert embedded == ["Hoe richt ik een clubje op?"]
+
+
 def test_without_expansion_the_lay_word_finds_only_the_glossary(make_retriever):
     retriever = make_retriever(embedder=_no_model, retrieval_mode="lexical", glossary_expansion=False)
     query = "Hoe richt ik een clubje op?"
