@@ -128,6 +128,20 @@ def _iso(value: Any) -> str | None:
         raise ValueError(f"ongeldige datum '{text}': gebruik de vorm JJJJ-MM-DD") from exc
 
 
+_VERSION_DATE = re.compile(r"\b(?:toestand|geldig (?:vanaf|per)|versie)\s+(\d{4}-\d{2}-\d{2})\b", re.IGNORECASE)
+
+
+def version_date(title: str) -> str | None:
+    """The date a law text's title names as its version ("… toestand 2026-10-01"), if any."""
+    m = _VERSION_DATE.search(title)
+    if not m:
+        return None
+    try:
+        return dt.date.fromisoformat(m.group(1)).isoformat()
+    except ValueError:
+        return None
+
+
 class IngestPipeline:
     """Ingests files into a :class:`KnowledgeStore` with one embedding model."""
 
@@ -246,7 +260,7 @@ class IngestPipeline:
             ingested_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             sha256=sha,
             kind=parsed.kind,
-            valid_from=_iso(overrides.valid_from or meta.get("valid_from")),
+            valid_from=_iso(overrides.valid_from or meta.get("valid_from")) or version_date(title),
             url=(overrides.url or meta.get("url") or None),
             extra=extra,
         )

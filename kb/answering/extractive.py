@@ -15,6 +15,7 @@ import numpy as np
 
 from kb.answering.evidence import Unit, cosine_matrix, lexical_overlap, split_units
 from kb.answering.prompts import Prompts
+from kb.answering.versions import dutch_date, version_groups
 from kb.embeddings import Embedder
 from kb.retrieval.types import Hit
 
@@ -97,6 +98,8 @@ class ExtractiveAnswerer:
                 break
             if unit in chosen or (size + len(unit.text) > self.max_chars and chosen):
                 continue
+            if any(unit.text in other.text for other in chosen):
+                continue  # already quoted: overlapping chunks, or a second copy of a document
             chosen.append(unit)
             size += len(unit.text)
             count += 1
@@ -122,6 +125,15 @@ class ExtractiveAnswerer:
             where = c.section[-1] if c.section else c.title
             label = c.title if where == c.title else f"{c.title}, {where}"
             lines.append(f"- {label}: “{q.text}” [{q.n}]")
+        for group in version_groups(hits, [q.n for q in quotes]):
+            numbers = [f"[{n}]" for n in group.sources]
+            lines += ["", self.prompts.render(
+                "versions_note_nl.txt",
+                sources=", ".join(numbers[:-1]) + f" en {numbers[-1]}",
+                rule=group.rule,
+                newest=str(group.newest),
+                date=dutch_date(group.dates[0]),
+            ).strip()]
         return "\n".join(lines)
 
     def stream(self, question: str, hits: list[Hit]) -> tuple[Iterator[str], list[Quote]]:

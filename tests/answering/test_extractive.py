@@ -223,13 +223,16 @@ PARAGRAPHS = ["Een vereniging mag geen winst verdelen.", "Winst gaat naar het do
 
 
 def test_number_of_quotes_is_limited(answerer):
-    many = [hit(i, f"Bron{i}", (f"Bron{i}", "Winst"), "\n\n".join(PARAGRAPHS)) for i in range(1, 9)]
+    # the same paragraphs in every source, each time with its own ending (identical text is quoted once)
+    many = [hit(i, f"Bron{i}", (f"Bron{i}", "Winst"), "\n\n".join(f"{p} Bron {i}." for p in PARAGRAPHS))
+            for i in range(1, 9)]
     for limit in (1, 3, 6):
         _, quotes = answer(answerer(max_quotes=limit, full_source_chars=0), QUESTION, many)
         assert units_in(quotes, PARAGRAPHS) == limit
     # the whole top source is one quote: with a limit of 3, two passages of other sources follow it
     _, quotes = answer(answerer(max_quotes=3), QUESTION, many)
-    assert quotes[0] == Quote(1, " ".join(PARAGRAPHS)) and units_in(quotes[1:], PARAGRAPHS) == 2
+    assert quotes[0] == Quote(1, " ".join(f"{p} Bron 1." for p in PARAGRAPHS))
+    assert units_in(quotes[1:], PARAGRAPHS) == 2
 
 
 def test_length_budget_is_respected(answerer):
@@ -368,3 +371,12 @@ def test_stored_passages_mark_left_out_short_paragraphs(settings, hashing_embedd
     second = next(q for q in quotes if q.n == 2)
     assert "Een stichting mag geen winst verdelen" in second.text and "net als bij een vereniging" in second.text
     assert_verbatim(second.text, hits[1].chunk.text)
+
+
+def test_text_already_quoted_is_not_quoted_again(answerer):
+    """Overlapping chunks (or a second copy of a document) must not fill the answer with the same sentence."""
+    copy = hit(2, "Kopie", ("Kopie", "Winst verdelen"), "Een vereniging mag geen winst verdelen onder haar leden.")
+    text, quotes = answer(answerer(), QUESTION, [HITS[0], copy, HITS[1]])
+    sentence = "Een vereniging mag geen winst verdelen onder haar leden."
+    assert text.count(sentence) == 1
+    assert all(q.n != 2 for q in quotes)

@@ -24,6 +24,7 @@ RENDERED = {
     "answer_user_nl.txt": {"sources", "question"},
     "condense_nl.txt": {"history", "question"},
     "source_block_nl.txt": {"n", "title", "section", "valid_from", "text"},
+    "versions_note_nl.txt": {"sources", "rule", "newest", "date"},
 }
 PLAIN = [
     "system_nl.txt", "extractive_lead_nl.txt", "refusal_nl.txt", "maybe_useful_nl.txt", "unsupported_marker_nl.txt",

@@ -166,3 +166,13 @@ def test_reindex_rebuilds_chunks_from_originals(pipeline, store, tmp_path):
     f.unlink()  # the original kept in the store is enough
     report = pipeline.reindex()
     assert report.ok and store.chunk_count() == 3
+
+
+def test_version_date_is_read_from_a_law_texts_title():
+    from ingest.pipeline import version_date
+
+    assert version_date("Gemeentewet (BWBR0005416) – geselecteerde artikelen, toestand 2026-10-01") == "2026-10-01"
+    assert version_date("Subsidieregeling, geldig vanaf 2025-01-01") == "2025-01-01"
+    assert version_date("Wet op het overleg huurders verhuurder (toestand 2022-01-01)") == "2022-01-01"
+    assert version_date("Een stichting oprichten") is None
+    assert version_date("toestand 2026-13-01") is None
