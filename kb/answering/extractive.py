@@ -83,7 +83,6 @@ class ExtractiveAnswerer:
         # the best article than the one that resembles the question most.
         whole = _quotable(hits[0].chunk.text) if hits else ""
         if whole and len(whole) <= self.full_source_chars:
-            units = [u for u in units if u.hit_index != 0]
             order = [u for u in order if u.hit_index != 0]
             chosen.append(Unit(0, -1, whole))
             size, count = len(whole), 1
