@@ -76,15 +76,20 @@ class ExtractiveAnswerer:
         wd, wl, wr = self.weights
         scores = wd * dense + wl * lexical + wr * rank_prior
         order = [units[int(i)] for i in np.argsort(-scores) if units[int(i)].text]
+        # A document's introduction (text right under its title: "deze gids legt uit …") matches broadly but
+        # answers little: quoted only when the sources hold nothing else.
+        intros = {i for i, h in enumerate(hits) if _is_introduction(h)}
+        order = [u for u in order if u.hit_index not in intros] or order
         chosen: list[Unit] = []
         size = 0
         count = 0
-        # The top source whole when it is short: the key fact often stands in another paragraph (lid) of
-        # the best article than the one that resembles the question most.
-        whole = _quotable(hits[0].chunk.text) if hits else ""
+        # The best source whole when it is short: the key fact often stands in another paragraph (lid) of
+        # the best article than the one that resembles the question most (an introduction: the next one).
+        top = next((i for i in range(min(2, len(hits))) if i not in intros), None)
+        whole = _quotable(hits[top].chunk.text) if top is not None else ""
         if whole and len(whole) <= self.full_source_chars:
-            order = [u for u in order if u.hit_index != 0]
-            chosen.append(Unit(0, -1, whole))
+            order = [u for u in order if u.hit_index != top]
+            chosen.append(Unit(top, -1, whole))
             size, count = len(whole), 1
         # Then the best passage of each of the top sources (an answer often needs two articles), then
         # the next best passages overall, within the length budget.
@@ -139,6 +144,12 @@ class ExtractiveAnswerer:
         quotes = self.select(question, hits)
         text = self.compose(quotes, hits)
         return iter(_pieces(text)), quotes
+
+
+def _is_introduction(hit: Hit) -> bool:
+    """The short text a document opens with under its title, before its first section."""
+    c = hit.chunk
+    return c.index == 0 and len(c.section) == 1 and len(c.text) < 600
 
 
 _SOURCE_LINE = re.compile(r"^\s*Bron:[^\n]*(?:\n|$)", re.IGNORECASE)

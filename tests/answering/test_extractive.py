@@ -380,3 +380,24 @@ def test_text_already_quoted_is_not_quoted_again(answerer):
     sentence = "Een vereniging mag geen winst verdelen onder haar leden."
     assert text.count(sentence) == 1
     assert all(q.n != 2 for q in quotes)
+
+
+def test_a_documents_introduction_gives_way_to_its_sections(answerer):
+    """The text under a guide's title ("deze gids legt uit …") matches broadly but answers little."""
+    intro = Hit(1, 0.9, StoredChunk("gids::v1::00000", "gids", "Deze gids legt uit hoe een vereniging winst verdeelt.",
+                                    "", "Gids", "gids.md", "Partner A", "rechtsvorm", ("Gids",), None, None, 0))
+    section = hit(2, "Vereniging", ("Vereniging", "Winst verdelen"),
+                  "Een vereniging mag geen winst verdelen onder haar leden.")
+    text, quotes = answer(answerer(), QUESTION, [intro, section])
+    assert [q.n for q in quotes] == [2]
+    assert "Deze gids legt uit" not in text
+    # with nothing else to quote, the introduction is still used
+    _, only = answer(answerer(), QUESTION, [intro])
+    assert [q.n for q in only] == [1]
+
+
+def test_a_single_section_document_is_not_an_introduction(answerer):
+    whole = Hit(1, 0.9, StoredChunk("regel::v1::00000", "regel", "Een vereniging mag geen winst verdelen. " * 20,
+                                    "", "Regel", "regel.md", "Partner A", "rechtsvorm", ("Regel",), None, None, 0))
+    _, quotes = answer(answerer(), QUESTION, [whole, HITS[1]])
+    assert quotes[0].n == 1
