@@ -99,6 +99,7 @@ class Assistant:
             cover_sources=self.settings.answer_cover_sources,
             full_source_chars=self.settings.answer_full_source_chars,
             stored_units=self.retriever.store.passage_vectors,
+            chunk_count=self._chunk_count,
         )
         pieces, quotes = answerer.stream(standalone, hits)
         citations = [Citation(q.n, hits[q.n - 1], q.text, supported=True) for q in quotes]
@@ -107,6 +108,10 @@ class Assistant:
             return Answer(question, standalone, text, False, citations, hits, conf, answerer.name)
 
         return AnswerStream(pieces, finish)
+
+    def _chunk_count(self, doc_id: str) -> int:
+        record = self.retriever.store.get_document(doc_id)
+        return record.chunk_count if record else 0
 
     def _llm_answer(
         self, question: str, standalone: str, hits: list[Hit], conf: float, embedder: Embedder

@@ -38,6 +38,7 @@ class ExtractiveAnswerer:
         cover_sources: int = 4,
         full_source_chars: int = 1200,
         stored_units: Callable[[list[str]], dict[str, list[tuple[str, np.ndarray]]]] | None = None,
+        chunk_count: Callable[[str], int] | None = None,
         dense_weight: float = 0.6,
         lexical_weight: float = 0.4,
         rank_weight: float = 0.15,
@@ -51,6 +52,8 @@ class ExtractiveAnswerer:
         self.full_source_chars = full_source_chars
         # passages with the vectors already in the store: no re-embedding at answer time
         self.stored_units = stored_units
+        # chunks per document: tells a document's introduction from a document that is one short text
+        self.chunk_count = chunk_count
         self.weights = (dense_weight, lexical_weight, rank_weight)
 
     def select(self, question: str, hits: list[Hit]) -> list[Quote]:
@@ -78,7 +81,7 @@ class ExtractiveAnswerer:
         order = [units[int(i)] for i in np.argsort(-scores) if units[int(i)].text]
         # A document's introduction (text right under its title: "deze gids legt uit …") matches broadly but
         # answers little: quoted only when the sources hold nothing else.
-        intros = {i for i, h in enumerate(hits) if _is_introduction(h)}
+        intros = {i for i, h in enumerate(hits) if self._is_introduction(h)}
         order = [u for u in order if u.hit_index not in intros] or order
         chosen: list[Unit] = []
         size = 0
@@ -122,6 +125,14 @@ class ExtractiveAnswerer:
             previous = unit.text
         return merged
 
+    def _is_introduction(self, hit: Hit) -> bool:
+        """The short text a document opens with under its title, before its first section (a document that
+        is only one short text is no introduction)."""
+        c = hit.chunk
+        if c.index != 0 or len(c.section) != 1 or len(c.text) >= 600 or self.chunk_count is None:
+            return False
+        return self.chunk_count(c.doc_id) > 1
+
     def compose(self, quotes: list[Quote], hits: list[Hit]) -> str:
         lines = [self.prompts.line("extractive_lead_nl.txt"), ""]
         for q in quotes:
@@ -144,12 +155,6 @@ class ExtractiveAnswerer:
         quotes = self.select(question, hits)
         text = self.compose(quotes, hits)
         return iter(_pieces(text)), quotes
-
-
-def _is_introduction(hit: Hit) -> bool:
-    """The short text a document opens with under its title, before its first section."""
-    c = hit.chunk
-    return c.index == 0 and len(c.section) == 1 and len(c.text) < 600
 
 
 _SOURCE_LINE = re.compile(r"^\s*Bron:[^\n]*(?:\n|$)", re.IGNORECASE)

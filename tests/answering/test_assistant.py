@@ -99,3 +99,29 @@ def test_named_article_is_found_first(small_kb, settings, hashing_embedder, tmp_
     IngestPipeline(store, lambda: hashing_embedder, settings).ingest_paths([law])
     hits = retriever.search("Wat zegt artikel 2:27 over de vereniging?", 3)
     assert hits[0].chunk.section[-1] == "art. 2:27 BW"
+
+
+def test_guide_introduction_is_consulted_but_its_sections_are_quoted(settings, hashing_embedder, tmp_path):
+    from ingest.pipeline import IngestPipeline
+    from kb.retrieval.retriever import Retriever
+    from kb.store import KnowledgeStore
+
+    folder = tmp_path / "gidsen"
+    folder.mkdir()
+    (folder / "gids.md").write_text(
+        "# Winst in een vereniging\n\nDeze gids legt uit wat een vereniging met winst mag doen.\n\n"
+        "## Mag een vereniging winst verdelen?\n\nNee. Een vereniging mag geen winst verdelen onder haar leden.\n",
+        encoding="utf-8",
+    )
+    (folder / "notitie.md").write_text("# Notitie over winst\n\nWinst van een vereniging gaat naar haar doel.\n",
+                                       encoding="utf-8")
+    store = KnowledgeStore(settings)
+    assert IngestPipeline(store, lambda: hashing_embedder, settings).ingest_paths([folder]).ok
+    retriever = Retriever(store, lambda: hashing_embedder, settings)
+    stream = Assistant(retriever, lambda: hashing_embedder, settings).ask("Mag een vereniging winst verdelen?")
+    list(stream)
+    answer = stream.answer
+    assert "Deze gids legt uit" not in answer.text
+    assert "Een vereniging mag geen winst verdelen onder haar leden." in answer.text
+    # a document that is one short text is quoted as usual
+    assert "Winst van een vereniging gaat naar haar doel." in answer.text

@@ -388,16 +388,21 @@ def test_a_documents_introduction_gives_way_to_its_sections(answerer):
                                     "", "Gids", "gids.md", "Partner A", "rechtsvorm", ("Gids",), None, None, 0))
     section = hit(2, "Vereniging", ("Vereniging", "Winst verdelen"),
                   "Een vereniging mag geen winst verdelen onder haar leden.")
-    text, quotes = answer(answerer(), QUESTION, [intro, section])
+    counts = {"gids": 6, "vereniging": 3}
+    text, quotes = answer(answerer(chunk_count=counts.get), QUESTION, [intro, section])
     assert [q.n for q in quotes] == [2]
     assert "Deze gids legt uit" not in text
     # with nothing else to quote, the introduction is still used
-    _, only = answer(answerer(), QUESTION, [intro])
+    _, only = answer(answerer(chunk_count=counts.get), QUESTION, [intro])
     assert [q.n for q in only] == [1]
 
 
-def test_a_single_section_document_is_not_an_introduction(answerer):
-    whole = Hit(1, 0.9, StoredChunk("regel::v1::00000", "regel", "Een vereniging mag geen winst verdelen. " * 20,
-                                    "", "Regel", "regel.md", "Partner A", "rechtsvorm", ("Regel",), None, None, 0))
-    _, quotes = answer(answerer(), QUESTION, [whole, HITS[1]])
+def test_a_document_that_is_one_short_text_is_not_an_introduction(answerer):
+    note = Hit(1, 0.9, StoredChunk("notitie::v1::00000", "notitie", "Een vereniging mag geen winst verdelen.",
+                                   "", "Notitie", "notitie.docx", "Partner A", "rechtsvorm", ("Notitie",), None, None, 0))
+    _, quotes = answer(answerer(chunk_count={"notitie": 1}.get), QUESTION, [note, HITS[1]])
+    assert quotes[0].n == 1
+    long_text = Hit(1, 0.9, StoredChunk("regel::v1::00000", "regel", "Een vereniging mag geen winst verdelen. " * 20,
+                                        "", "Regel", "regel.md", "Partner A", "rechtsvorm", ("Regel",), None, None, 0))
+    _, quotes = answer(answerer(chunk_count={"regel": 3}.get), QUESTION, [long_text, HITS[1]])
     assert quotes[0].n == 1
