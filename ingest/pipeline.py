@@ -116,7 +116,8 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def _iso(value: Any) -> str | None:
+def iso_date(value: Any) -> str | None:
+    """A date given as date or text, as JJJJ-MM-DD (None when empty); a clear Dutch error otherwise."""
     if value in (None, ""):
         return None
     if isinstance(value, (dt.date, dt.datetime)):
@@ -260,7 +261,7 @@ class IngestPipeline:
             ingested_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             sha256=sha,
             kind=parsed.kind,
-            valid_from=_iso(overrides.valid_from or meta.get("valid_from")) or version_date(title),
+            valid_from=iso_date(overrides.valid_from or meta.get("valid_from")) or version_date(title),
             url=(overrides.url or meta.get("url") or None),
             extra=extra,
         )

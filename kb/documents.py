@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 
-from ingest.pipeline import DocumentOverrides, FileResult, make_doc_id
+from ingest.pipeline import DocumentOverrides, FileResult, iso_date, make_doc_id
 from kb.access import Principal, PermissionDeniedError, require_manage
 from kb.config import TOPICS
 from kb.db.audit import list_events, log_event
@@ -61,18 +61,6 @@ def check_url(url: str | None) -> str | None:
             f"ongeldige URL '{text}': gebruik een volledig webadres dat begint met https:// of http://"
         )
     return text
-
-
-def _valid_from(value: dt.date | str | None) -> str | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    text = str(value).strip()
-    try:
-        return dt.date.fromisoformat(text).isoformat()
-    except ValueError as exc:
-        raise ValueError(f"ongeldige datum '{text}': gebruik de vorm JJJJ-MM-DD") from exc
 
 
 def _clean(value: str | None) -> str | None:
@@ -151,7 +139,7 @@ class DocumentService:
                 partner=partner,
                 topic=_clean(metadata.topic),
                 title=_clean(metadata.title),
-                valid_from=_valid_from(metadata.valid_from),
+                valid_from=iso_date(metadata.valid_from),
                 url=check_url(metadata.url),
                 doc_id=doc_id,  # never taken from the file's own front matter
                 source_name=source,
@@ -184,7 +172,7 @@ class DocumentService:
                 partner=partner,
                 topic=_clean(metadata.topic) or current.topic,
                 title=_clean(metadata.title) or current.title,
-                valid_from=_valid_from(metadata.valid_from) or current.valid_from,
+                valid_from=iso_date(metadata.valid_from) or current.valid_from,
                 url=check_url(metadata.url) or current.url,
                 language=current.language,
                 doc_id=current.doc_id,

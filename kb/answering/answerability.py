@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kb.retrieval.dutch_text import STOPWORDS, DutchAnalyzer, fold, words
+from kb.retrieval.dutch_text import MONTHS, STOPWORDS, DutchAnalyzer, fold, words
 from kb.retrieval.types import Hit
 
 _MONEY_QUESTION = re.compile(
@@ -26,7 +26,7 @@ _MONEY_QUESTION = re.compile(
 )
 _MONEY_EVIDENCE = re.compile(r"€|\beuro\b|\bbedrag(en)? van\b|\bkosten van\b|\d[\d.,]*\s*(%|procent)")
 _DATE_QUESTION = re.compile(r"\b(voor|voor|op|tot) welke datum\b|\bwelke datum\b|\buiterste (in)?(dien)?datum\b|\bdeadline\b")
-_MONTHS = "januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
+_MONTHS = "|".join(MONTHS)
 _DATE_EVIDENCE = re.compile(
     rf"\b\d{{1,2}} ({_MONTHS})\b|\bbinnen \w+ (dagen|weken|maanden|jaar)\b|\buiterlijk\b|\b(termijn|datum) van\b"
 )

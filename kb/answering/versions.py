@@ -10,14 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from kb.retrieval.dutch_text import article_tokens, fold
+from kb.retrieval.dutch_text import MONTHS, article_tokens, fold
 from kb.retrieval.types import Hit
-
-_MONTHS = (
-    "januari", "februari", "maart", "april", "mei", "juni",
-    "juli", "augustus", "september", "oktober", "november", "december",
-)
-
 
 @dataclass(frozen=True)
 class VersionGroup:
@@ -60,4 +54,4 @@ def dutch_date(iso: str) -> str:
         day = dt.date.fromisoformat(iso)
     except ValueError:
         return iso
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"

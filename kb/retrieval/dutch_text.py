@@ -36,6 +36,12 @@ _LINKERS = ("", "s", "en", "e")
 MIN_PART = 4
 
 
+MONTHS: tuple[str, ...] = (
+    "januari", "februari", "maart", "april", "mei", "juni",
+    "juli", "augustus", "september", "oktober", "november", "december",
+)
+
+
 def fold(text: str) -> str:
     """Lower case without accents: 'Coöperatie' → 'cooperatie'."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
