@@ -90,9 +90,11 @@ def main() -> int:
     total, embed = [], []
     for _ in range(args.rounds):
         for q in questions:
+            embedder.forget_queries()  # time the question's embedding, not the query cache
             t0 = time.perf_counter()
             embedder.encode_queries([q])
             t1 = time.perf_counter()
+            embedder.forget_queries()
             kb.retriever.search(q, settings.top_k)
             t2 = time.perf_counter()
             embed.append(t1 - t0)

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
@@ -23,6 +24,9 @@ from langchain_core.embeddings import Embeddings
 from kb.config import Settings
 
 
+_QUERY_CACHE_SIZE = 256
+
+
 class Embedder(Embeddings):
     """Normalized sentence embeddings with separate query and document prompts."""
 
@@ -31,6 +35,7 @@ class Embedder(Embeddings):
         self.name = name
         self.batch_size = batch_size
         self._lock = threading.Lock()  # torch inference from Streamlit threads, one at a time
+        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         prompts: dict[str, str] = dict(getattr(model, "prompts", {}) or {})
         self.query_prompt_name = _pick_prompt(prompts, ("query", "Retrieval-query", "search_query"))
         self.document_prompt_name = _pick_prompt(
@@ -73,7 +78,26 @@ class Embedder(Embeddings):
         return [prompt + (f"{t}\n\n{x}" if t else x) for t, x in zip(titles, texts)]
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts, self.query_prompt_name)
+        """Query vectors; recent questions come from a small cache (search and answer embed the same one)."""
+        if not texts:
+            return self._encode(texts, self.query_prompt_name)
+        with self._lock:
+            known = {t: self._query_cache[t] for t in texts if t in self._query_cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            known.update(zip(missing, self._encode(missing, self.query_prompt_name)))
+        with self._lock:
+            for text in dict.fromkeys(texts):
+                self._query_cache[text] = known[text]
+                self._query_cache.move_to_end(text)
+            while len(self._query_cache) > _QUERY_CACHE_SIZE:
+                self._query_cache.popitem(last=False)
+        return np.vstack([known[t] for t in texts])
+
+    def forget_queries(self) -> None:
+        """Empty the query cache (benchmarks time a question's embedding, not the cache)."""
+        with self._lock:
+            self._query_cache.clear()
 
     def _encode(self, texts: list[str], prompt_name: str | None) -> np.ndarray:
         with self._lock:

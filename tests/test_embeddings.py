@@ -259,3 +259,41 @@ def test_get_embedder_loads_each_model_once(monkeypatch, settings):
         ]
     finally:
         embeddings._cached.cache_clear()
+
+
+class _CountingModel:
+    """Counts the texts it embeds; vectors depend on the text only."""
+
+    prompts = {"query": "q: ", "document": "d: "}
+
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+
+    def get_sentence_embedding_dimension(self) -> int:
+        return 4
+
+    def encode(self, texts, prompt_name=None, **kwargs):
+        self.embedded.extend(texts)
+        return np.array([[len(t), t.count("a") + 1, 1.0, 2.0] for t in texts], dtype=np.float32)
+
+
+def test_a_question_is_embedded_once_for_search_and_answer():
+    model = _CountingModel()
+    embedder = Embedder(model, name="teller")
+    first = embedder.encode_queries(["Mag een vereniging winst maken?"])
+    again = embedder.encode_queries(["Mag een vereniging winst maken?", "Wat is een ANBI?"])
+    assert model.embedded == ["Mag een vereniging winst maken?", "Wat is een ANBI?"]
+    np.testing.assert_array_equal(first[0], again[0])
+    embedder.forget_queries()
+    embedder.encode_queries(["Mag een vereniging winst maken?"])
+    assert model.embedded.count("Mag een vereniging winst maken?") == 2
+
+
+def test_query_cache_keeps_only_recent_questions():
+    model = _CountingModel()
+    embedder = Embedder(model, name="teller")
+    for i in range(embeddings._QUERY_CACHE_SIZE + 1):
+        embedder.encode_queries([f"vraag {i}"])
+    embedder.encode_queries(["vraag 0"])  # the oldest was dropped
+    assert model.embedded.count("vraag 0") == 2
+    assert len(embedder._query_cache) == embeddings._QUERY_CACHE_SIZE
