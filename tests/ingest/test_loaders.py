@@ -240,8 +240,7 @@ def test_html_drops_scripts_and_chrome_and_keeps_structure(tmp_path: Path, load)
         "Voorwaarden",
         "minstens drie bewoners",
         "een plan met begroting",
-        "Regeling | Maximum",
-        "Buurtbudget | 5000 euro",
+        "| Regeling | Maximum |\n| --- | --- |\n| Buurtbudget | 5000 euro |",
         "Samen doen we meer.",
         "Adres:\nDorpsstraat 1\nErgens",
     ]
