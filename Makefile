@@ -24,6 +24,7 @@ $(BIN)/python:
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet "torch==2.13.0"
 	$(BIN)/pip install --quiet -e ".[llm]"
+	bash scripts/install_ocr.sh
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed

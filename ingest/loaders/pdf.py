@@ -98,6 +98,7 @@ class _Line:
     heading: int = 0
     words: list[_Word] = field(default_factory=list)
     page_height: float = 842.0
+    ocr: bool = False
 
     @property
     def style(self) -> tuple[float, bool]:
@@ -120,6 +121,8 @@ def load(path: Path, data: bytes) -> ParsedDocument:
         recognised = ocr.recognise_pages(path, data, textless) if ocr.available() else {}
         for number, scanned in recognised.items():
             page_lines, page_sizes = _page_lines(_ocr_words(scanned), number, scanned.width, scanned.height)
+            for line in page_lines:
+                line.ocr = True
             lines.extend(_reading_order(page_lines))
             sizes.update(page_sizes)
         if recognised:
@@ -138,7 +141,10 @@ def load(path: Path, data: bytes) -> ParsedDocument:
     blocks = _blocks(lines)
     if unreadable:
         metadata["unreadable_pages"] = unreadable
-    title = _title(reader) or next((b.text for b in blocks if b.heading_level == 1), None)
+    declared = _title(reader)
+    if declared and declared.casefold() == path.stem.casefold():
+        declared = None  # a file name put in the metadata by a scanner or converter is no title
+    title = declared or next((b.text for b in blocks if b.heading_level == 1), None)
     return ParsedDocument(kind="pdf", blocks=blocks, title=title, metadata=metadata)
 
 
@@ -514,8 +520,15 @@ def _mark_headings(lines: list[_Line], body: float, outline: list[tuple[str, int
             if prev.style == lines[i].style and prev.page == lines[i].page and lines[i].top - prev.bottom < 0.6 * prev.size:
                 reasons[i] = "size"
     styled = sorted({lines[i].style for i, r in enumerate(reasons) if r in ("size", "bold")}, key=lambda s: (-s[0], not s[1]))
-    level_of = {style: min(rank + 1, 6) for rank, style in enumerate(styled)}
-    deepest = len(styled)
+    # Sizes estimated from OCR boxes scatter: styles within 10 % of each other are one level there.
+    tolerance = 0.10 if any(l.ocr for l in lines) else 0.0
+    level_of: dict[tuple[float, bool], int] = {}
+    rank = 0
+    for index, style in enumerate(styled):
+        if index and not (style[1] == styled[index - 1][1] and styled[index - 1][0] - style[0] <= tolerance * styled[index - 1][0]):
+            rank += 1
+        level_of[style] = min(rank + 1, 6)
+    deepest = rank + 1 if styled else 0
     for line, reason in zip(lines, reasons):
         if reason in ("size", "bold"):
             line.heading = level_of[line.style]
@@ -638,7 +651,7 @@ def _continues(previous: _Line, line: _Line, gaps: dict[float, float], first: _L
             and gap < 0.6 * line.size
             and previous.x1 - first.x0 > 0.55 * width
         )
-    if line.style[0] != previous.style[0]:
+    if abs(line.style[0] - previous.style[0]) > (0.12 if line.ocr else 0.0) * previous.style[0]:
         return False
     usual = gaps.get(previous.style[0], 0.25 * previous.size)
     if gap > usual + 0.45 * previous.size or gap < -0.5 * previous.size:
