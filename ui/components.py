@@ -307,6 +307,10 @@ def render_source_card(
             url = safe_url(view.url)
             if url:
                 st.link_button("Originele bron openen", url, icon=":material/open_in_new:")
+        if load_full_text is not None:
+            from ui.original import render_card_extras  # the original at the cited page (and the OCR note)
+
+            render_card_extras(view, key)
 
 
 @st.dialog("Brontekst", width="large")

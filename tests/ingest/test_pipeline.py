@@ -176,3 +176,84 @@ def test_version_date_is_read_from_a_law_texts_title():
     assert version_date("Wet op het overleg huurders verhuurder (toestand 2022-01-01)") == "2022-01-01"
     assert version_date("Een stichting oprichten") is None
     assert version_date("toestand 2026-13-01") is None
+
+
+def _pdf_bytes(paragraphs: list[str], heading: str | None = None) -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    if heading:
+        pdf.set_font("Helvetica", "B", 16)
+        pdf.multi_cell(0, 8, heading, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=11)
+    for paragraph in paragraphs:
+        pdf.multi_cell(0, 6, paragraph, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(3)
+    return bytes(pdf.output())
+
+
+def test_bad_pdfs_get_dutch_reasons_and_nothing_stored_is_lost(pipeline, store, tmp_path, monkeypatch):
+    import io
+
+    from fpdf import FPDF
+    from pypdf import PdfReader, PdfWriter
+
+    from ingest.loaders import ocr
+
+    monkeypatch.setattr(ocr, "available", lambda: False)  # a machine without Tesseract
+    kept = pipeline.ingest_file(write(tmp_path / "al-aanwezig.md", GUIDE))
+    assert kept.status == "added"
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    (folder / "goed.pdf").write_bytes(_pdf_bytes(["De kascommissie controleert de boekhouding elk jaar."],
+                                                 heading="Artikel 7 Kascommissie"))
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_pdf_bytes(["Geheim."]))))
+    writer.encrypt(user_password="geheim", owner_password="x", algorithm="AES-128")
+    with (folder / "beveiligd.pdf").open("wb") as handle:
+        writer.write(handle)
+    (folder / "kapot.pdf").write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 9 0 R >>\nrommel\n")
+    (folder / "leeg.pdf").write_bytes(b"")
+    scan = FPDF()
+    scan.add_page()
+    scan.set_fill_color(40, 40, 40)
+    scan.rect(20, 20, 100, 60, style="F")
+    (folder / "scan.pdf").write_bytes(bytes(scan.output()))
+
+    report = pipeline.ingest_paths([folder])
+
+    by_name = {r.path.name: r for r in report.results}
+    assert by_name["goed.pdf"].status == "added"
+    assert "wachtwoord" in by_name["beveiligd.pdf"].error
+    assert "beschadigd" in by_name["kapot.pdf"].error
+    assert "leeg" in by_name["leeg.pdf"].error
+    assert "geen tekstlaag" in by_name["scan.pdf"].error and "OCR" in by_name["scan.pdf"].error
+    assert all(name in by_name[name].error for name in ("beveiligd.pdf", "kapot.pdf", "leeg.pdf", "scan.pdf"))
+    assert {d.source for d in store.list_documents()} == {"al-aanwezig.md", "goed.pdf"}
+    chunks = store.chunks_of(by_name["goed.pdf"].doc_id)
+    assert [c.section for c in chunks] == [("Artikel 7 Kascommissie",)]
+    assert chunks[0].page_start == 1 and chunks[0].page_end == 1
+    assert store.chunks_of(kept.doc_id)  # the document stored before the batch is untouched
+
+
+def test_scanned_pdf_is_stored_with_its_ocr_mark(pipeline, store, tmp_path):
+    from ingest.loaders import ocr
+
+    if not ocr.available():
+        pytest.skip(f"OCR niet beschikbaar: {ocr.unavailable_reason()}")
+    import pypdfium2 as pdfium
+
+    source = pdfium.PdfDocument(_pdf_bytes(["De buurtbus rijdt elke woensdag naar de markt in het dorp."],
+                                           heading="Buurtbus"))
+    image = source[0].render(scale=200 / 72).to_pil().convert("RGB")
+    source.close()
+    scan = tmp_path / "buurtbus-scan.pdf"
+    image.save(scan, "PDF", resolution=200)
+
+    result = pipeline.ingest_file(scan)
+
+    assert result.status == "added", result.error
+    record = store.get_document(result.doc_id)
+    assert record.extra["ocr"] is True and record.extra["ocr_pages"] == [1]
+    chunks = store.chunks_of(result.doc_id)
+    assert chunks[0].section == ("Buurtbus",) and "woensdag" in chunks[0].text and chunks[0].page_start == 1
