@@ -6,7 +6,12 @@ The bench corpus (``../shared/bench/corpus``, Markdown) is rendered by several g
   normal font, a running header (the document title) and "Pagina N van M" in the footer, no bookmarks;
 * ``docx-python-docx``: python-docx with Word's heading styles (``Heading 1..``), a header and a footer;
 * ``pdf-libreoffice``: that DOCX exported to PDF by LibreOffice headless (Debian ``libreoffice-writer``), the way
-  partners export from a word processor (fonts, line breaking, bookmarks and tags by LibreOffice).
+  partners export from a word processor (fonts, line breaking, bookmarks and tags by LibreOffice);
+* ``pdf-chromium``: the Markdown as plain HTML (h1-h6, p) printed to PDF by Debian's Chromium headless, like
+  "Afdrukken als PDF" from a browser: the browser's own header (date, title) and footer (address, "1/3").
+  No rule in the loader was written for this generator; it was added after the loader was built, as a check on
+  PDFs from a generator the loader had not seen (it found two general gaps: wrapped headings measured against
+  a page widened by the browser's header, and compounds broken after their hyphen, "subsidie-/ontvanger").
 
 Each rendering is ingested by the project's own loaders into its own temporary store and searched with the 140
 dev questions (``dev.jsonl`` + ``dev-extra.jsonl``); recall@1/5/10 and MRR are printed next to Markdown's, plus the
@@ -44,7 +49,7 @@ from ingest.loaders import markdown as markdown_loader  # noqa: E402
 SHARED = next((p / "shared" / "bench" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared" / "bench").exists()),
               ROOT.parent / "shared" / "bench")  # ../shared, also from a git worktree one folder deeper
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-FORMATS = ("markdown", "pdf-fpdf2", "docx-python-docx", "pdf-libreoffice")
+FORMATS = ("markdown", "pdf-fpdf2", "docx-python-docx", "pdf-libreoffice", "pdf-chromium")
 HEADING_PT = {1: 18.0, 2: 15.0, 3: 12.5, 4: 11.5, 5: 11.0, 6: 10.5}
 BODY_PT = 10.0
 _BOLD_SPLIT = re.compile(r"(\*\*[^*\n]+\*\*)")
@@ -168,6 +173,31 @@ def render_libreoffice(docx_dir: Path, target_dir: Path) -> None:
             )
 
 
+def render_chromium(source: Path, target: Path, html_dir: Path) -> Path:
+    """The Markdown as plain HTML, printed to PDF by Chromium headless (browser header and footer included)."""
+    import html
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        raise RuntimeError("Chromium ontbreekt (Debian: apt-get install chromium)")
+    title, blocks = markdown_blocks(source)
+    parts = [f"<html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+             "<style>body{font-family:serif;font-size:11pt;margin:2cm}</style></head><body>"]
+    for block in blocks:
+        if block.is_heading:
+            parts.append(f"<h{block.heading_level}>{html.escape(block.text)}</h{block.heading_level}>")
+        else:
+            parts.append("<p>" + "<br>".join(html.escape(line) for line in block.text.split("\n")) + "</p>")
+    parts.append("</body></html>")
+    html_dir.mkdir(parents=True, exist_ok=True)
+    page = html_dir / f"{source.stem}.html"
+    page.write_text("".join(parts), encoding="utf-8")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-extensions",
+                    f"--print-to-pdf={target}", str(page)], check=True, capture_output=True, timeout=180)
+    return target
+
+
 def render_corpus(corpus: Path, work: Path, fmt: str) -> Path:
     """The corpus in format ``fmt`` under ``work/fmt`` (reused when already rendered)."""
     target = work / fmt
@@ -183,6 +213,9 @@ def render_corpus(corpus: Path, work: Path, fmt: str) -> Path:
     elif fmt == "docx-python-docx":
         for source in sources:
             render_docx(source, target / source.relative_to(corpus).with_suffix(".docx"))
+    elif fmt == "pdf-chromium":
+        for source in sources:
+            render_chromium(source, target / source.relative_to(corpus).with_suffix(".pdf"), work / "html")
     elif fmt == "pdf-libreoffice":
         render_libreoffice(render_corpus(corpus, work, "docx-python-docx"), target)
     else:

@@ -596,6 +596,7 @@ def _apply_outline(lines: list[_Line], outline: list[tuple[str, int, int | None]
 
 # ------------------------------------------------------------------------------------ blocks
 def _blocks(lines: list[_Line]) -> list[Block]:
+    vocabulary = frozenset(w.lower() for line in lines for w in _WORD_CHARS.findall(line.text))
     blocks: list[Block] = []
     gaps = _typical_gaps(lines)
     current: list[_Line] = []
@@ -605,10 +606,10 @@ def _blocks(lines: list[_Line]) -> list[Block]:
             return
         first = current[0]
         if first.heading:
-            text = " ".join(" ".join(l.text for l in current).split())
+            text = " ".join(_join_lines([l.text for l in current], vocabulary).split())
             blocks.append(Block(text, heading_level=first.heading, page=first.page))
         else:
-            text = _join_lines([l.text for l in current])
+            text = _join_lines([l.text for l in current], vocabulary)
             pages = sorted({l.page for l in current})
             blocks.append(Block(text, page=pages[0], page_end=pages[-1] if pages[-1] != pages[0] else None))
         current.clear()
@@ -622,7 +623,7 @@ def _blocks(lines: list[_Line]) -> list[Block]:
             flush()
         current.append(line)
     flush()
-    return _merge_page_breaks(blocks)
+    return _merge_page_breaks(blocks, vocabulary)
 
 
 def _typical_gaps(lines: list[_Line]) -> dict[float, float]:
@@ -646,10 +647,9 @@ def _continues(previous: _Line, line: _Line, gaps: dict[float, float], first: _L
     if previous.heading:
         # a wrapped heading: same level, close below, and the line above filled most of the column
         width = previous.column[1] - previous.column[0]
-        return (
-            line.heading == previous.heading
-            and gap < 0.6 * line.size
-            and previous.x1 - first.x0 > 0.55 * width
+        tight = gap < 0.35 * line.size  # line spacing only, no paragraph space: a wrapped heading
+        return line.heading == previous.heading and (
+            tight or (gap < 0.6 * line.size and previous.x1 - first.x0 > 0.55 * width)
         )
     if abs(line.style[0] - previous.style[0]) > (0.12 if line.ocr else 0.0) * previous.style[0]:
         return False
@@ -666,7 +666,31 @@ def _continues(previous: _Line, line: _Line, gaps: dict[float, float], first: _L
     return True
 
 
-def _join_lines(texts: list[str]) -> str:
+_VOWELS = frozenset("aeiouyáéíóúàèëïöü")
+_WORD_CHARS = re.compile(r"[\w-]+")
+
+
+def _dehyphenate(head: str, tail: str, vocabulary: frozenset[str]) -> str:
+    """Join ``head`` (ending in '-') and ``tail`` (the next line's first word) as the document writes it.
+
+    The document's own words tell a line-end hyphenation ("regle-/ment") from a hyphenated compound broken
+    after its hyphen ("subsidie-/ontvanger"); without evidence, Dutch spelling rules decide."""
+    left = _WORD_CHARS.findall(head)[-1] if _WORD_CHARS.findall(head) else ""
+    right = _WORD_CHARS.match(tail)
+    right_word = right.group(0) if right else tail
+    joined, kept = (left[:-1] + right_word).lower(), (left + right_word).lower()
+    if kept in vocabulary and joined not in vocabulary:
+        return head + tail
+    if joined in vocabulary:
+        return head[:-1] + tail
+    stem = left[:-1]
+    # Dutch writes a hyphen between clashing vowels (zonne-energie) and after capitals or digits (ANBI-status)
+    if (stem[-1:].lower() in _VOWELS and right_word[:1].lower() in _VOWELS) or any(c.isupper() or c.isdigit() for c in stem):
+        return head + tail
+    return head[:-1] + tail
+
+
+def _join_lines(texts: list[str], vocabulary: frozenset[str] = frozenset()) -> str:
     """Lines of one paragraph as one string: soft line breaks become spaces, end-of-line hyphens joined."""
     out = ""
     for text in texts:
@@ -676,13 +700,13 @@ def _join_lines(texts: list[str]) -> str:
             continue
         first_word = text.split(" ", 1)[0].strip(",.;:").lower()
         if _HYPHEN_END.search(out) and text[:1].islower() and first_word not in _KEEP_HYPHEN_NEXT:
-            out = out[:-1] + text
+            out = _dehyphenate(out, text, vocabulary)
         else:
             out = f"{out} {text}"
     return out
 
 
-def _merge_page_breaks(blocks: list[Block]) -> list[Block]:
+def _merge_page_breaks(blocks: list[Block], vocabulary: frozenset[str]) -> list[Block]:
     """A body paragraph cut by a page break (it does not end a sentence; the next page starts in lower case)
     becomes one block with a page range."""
     merged: list[Block] = []
@@ -699,7 +723,7 @@ def _merge_page_breaks(blocks: list[Block]) -> list[Block]:
             and block.text[:1].islower()
         ):
             last = merged[-1]
-            merged[-1] = Block(_join_lines([last.text, block.text]), page=last.page, page_end=block.page_end or block.page)
+            merged[-1] = Block(_join_lines([last.text, block.text], vocabulary), page=last.page, page_end=block.page_end or block.page)
             continue
         merged.append(block)
     return merged
