@@ -36,16 +36,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from ingest.document import Block  # noqa: E402
-from ingest.loaders import markdown as markdown_loader  # noqa: E402
+from ingest.document import Block
+from ingest.loaders import markdown as markdown_loader
 
 SHARED = next((p / "shared" / "bench" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared" / "bench").exists()),
               ROOT.parent / "shared" / "bench")  # ../shared, also from a git worktree one folder deeper
@@ -71,7 +72,7 @@ def render_pdf_fpdf2(source: Path, target: Path) -> Path:
     running = title if len(title) <= 90 else title[:87] + "…"
 
     class Document(FPDF):
-        def header(self) -> None:  # noqa: D401 - fpdf2 hook
+        def header(self) -> None:
             self.set_font("Sans", "", 8)
             self.set_text_color(90, 90, 90)
             self.cell(0, 5, running, align="C")

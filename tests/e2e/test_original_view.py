@@ -8,7 +8,6 @@ Playwright, ``streamlit run app.py`` on a free port, a temporary knowledge base 
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import socket
