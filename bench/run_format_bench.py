@@ -322,6 +322,48 @@ def reference_chunks(kb: Any) -> dict[str, list[tuple[set[str], tuple[str, ...]]
     return ref
 
 
+class _Chunked:
+    """Chunks of a folder straight from the loaders and the chunker, shaped like the store's (no embedding)."""
+
+    def __init__(self, folder: Path) -> None:
+        from types import SimpleNamespace
+
+        from ingest.chunking import SectionChunker
+        from ingest.loaders import load_file
+        from kb.config import Settings
+
+        settings = Settings()
+        chunker = SectionChunker(settings.chunk_size, settings.chunk_overlap)
+        self.items = []
+        for path in sorted(p for p in folder.rglob("*") if p.suffix in (".md", ".pdf", ".docx")):
+            document = load_file(path, max_bytes=settings.max_file_bytes, max_unpacked_bytes=settings.max_unpacked_bytes)
+            for chunk in chunker.chunk(document):
+                self.items.append(SimpleNamespace(source=path.name, index=chunk.index, text=chunk.text,
+                                                  section=chunk.section, page_start=chunk.page_start))
+        self.store = self
+
+    def iter_chunks(self) -> Any:
+        return iter(self.items)
+
+
+def structure_only(corpus: Path, work: Path, formats: list[str]) -> int:
+    reference: dict[str, list[tuple[set[str], tuple[str, ...]]]] = {}
+    print("| format × generator | chunks | under `art. …` | with page | heading path = Markdown | load s |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for fmt in formats:
+        folder = render_corpus(corpus, work, fmt)
+        start = time.perf_counter()
+        chunked = _Chunked(folder)
+        seconds = time.perf_counter() - start
+        if fmt == "markdown":
+            reference = reference_chunks(chunked)
+        agreement, chunks = heading_agreement(chunked, reference)
+        articles = sum(1 for c in chunked.items if any(h.startswith("art. ") for h in c.section))
+        paged = sum(1 for c in chunked.items if c.page_start is not None)
+        print(f"| {fmt} | {chunks} | {articles} | {paged} | {agreement:.3f} | {seconds:.0f} |", flush=True)
+    return 0
+
+
 def cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -345,6 +387,8 @@ def main() -> int:
     ap.add_argument("--formats", default=",".join(FORMATS))
     ap.add_argument("--model", default="multilingual-e5-small")
     ap.add_argument("--rerender", action="store_true", help="render the corpus again")
+    ap.add_argument("--structure-only", action="store_true",
+                    help="only load and chunk (no model, no store): chunks and heading-path agreement per format")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if not args.corpus.exists() or not all(q.exists() for q in args.questions):
@@ -364,6 +408,9 @@ def main() -> int:
     glossary = settings.starter_kb_dir / "begrippenlijst.md"
     questions = [q for path in args.questions for q in load_questions(path)]
     print(f"CPU: {cpu_name()}; model {args.model}; {len(questions)} vragen", file=sys.stderr)
+
+    if args.structure_only:
+        return structure_only(args.corpus, args.work, formats)
 
     rows: list[dict[str, Any]] = []
     reference: dict[str, list[tuple[set[str], tuple[str, ...]]]] = {}
