@@ -519,6 +519,21 @@ def _mark_headings(lines: list[_Line], body: float, outline: list[tuple[str, int
             prev = lines[i - 1]
             if prev.style == lines[i].style and prev.page == lines[i].page and lines[i].top - prev.bottom < 0.6 * prev.size:
                 reasons[i] = "size"
+    # A heading is short: a run of more than three large lines set close together is a larger paragraph
+    # (an introduction, a quote), not a heading.
+    i = 0
+    while i < len(lines):
+        j = i
+        while (
+            j + 1 < len(lines) and reasons[i] in ("size", "bold") and reasons[j + 1] == reasons[i]
+            and lines[j + 1].style == lines[i].style and lines[j + 1].page == lines[j].page
+            and lines[j + 1].top - lines[j].bottom < 0.6 * lines[j].size
+        ):
+            j += 1
+        if j - i >= 3:
+            for k in range(i, j + 1):
+                reasons[k] = None
+        i = j + 1
     styled = sorted({lines[i].style for i, r in enumerate(reasons) if r in ("size", "bold")}, key=lambda s: (-s[0], not s[1]))
     # Sizes estimated from OCR boxes scatter: styles within 10 % of each other are one level there.
     tolerance = 0.10 if any(l.ocr for l in lines) else 0.0

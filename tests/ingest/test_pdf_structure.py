@@ -271,3 +271,16 @@ def test_encrypted_pdf_still_refused_after_structure_changes(tmp_path: Path, loa
     with pytest.raises(CorruptFileError) as info:
         load(locked)
     assert "wachtwoord" in info.value.reason
+
+
+def test_a_paragraph_in_a_larger_font_is_not_a_heading(tmp_path: Path, load) -> None:
+    pdf = _pdf(title=None)
+    pdf.add_page()
+    _heading(pdf, "Welkom", 18)
+    _para(pdf, BODY + " " + BODY, size=13)  # an introduction set larger than the body, over several lines
+    for _ in range(3):
+        _para(pdf, BODY)
+    doc = load(pdf.output(str(tmp_path / "intro.pdf")) or tmp_path / "intro.pdf")
+
+    assert [b.text for b in doc.blocks if b.is_heading] == ["Welkom"]
+    assert doc.blocks[1].text == BODY + " " + BODY
