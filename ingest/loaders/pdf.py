@@ -519,8 +519,8 @@ def _mark_headings(lines: list[_Line], body: float, outline: list[tuple[str, int
             prev = lines[i - 1]
             if prev.style == lines[i].style and prev.page == lines[i].page and lines[i].top - prev.bottom < 0.6 * prev.size:
                 reasons[i] = "size"
-    # A heading is short: a run of more than three large lines set close together is a larger paragraph
-    # (an introduction, a quote), not a heading.
+    # Three or more large lines set close together that end a sentence (or very many) are a paragraph in a
+    # larger font (an introduction, a quote), not a heading; long breadcrumb headings do not end in a period.
     i = 0
     while i < len(lines):
         j = i
@@ -530,7 +530,8 @@ def _mark_headings(lines: list[_Line], body: float, outline: list[tuple[str, int
             and lines[j + 1].top - lines[j].bottom < 0.6 * lines[j].size
         ):
             j += 1
-        if j - i >= 3:
+        run_chars = sum(len(lines[k].text) for k in range(i, j + 1))
+        if (j - i >= 2 and re.search(r"[.!?]['\")]?$", lines[j].text)) or run_chars > 500:
             for k in range(i, j + 1):
                 reasons[k] = None
         i = j + 1
