@@ -724,9 +724,19 @@ def _join_lines(texts: list[str], vocabulary: frozenset[str] = frozenset()) -> s
 
 def _merge_page_breaks(blocks: list[Block], vocabulary: frozenset[str]) -> list[Block]:
     """A body paragraph cut by a page break (it does not end a sentence; the next page starts in lower case)
-    becomes one block with a page range."""
+    becomes one block with a page range; so does a heading that continues on the next page in lower case."""
     merged: list[Block] = []
     for block in blocks:
+        if (
+            merged
+            and block.is_heading
+            and merged[-1].heading_level == block.heading_level
+            and block.page == (merged[-1].page or 0) + 1
+            and block.text[:1].islower()
+        ):  # a long heading wrapped onto the next page continues in lower case
+            merged[-1] = Block(f"{merged[-1].text} {block.text}", heading_level=block.heading_level,
+                               page=merged[-1].page)
+            continue
         if (
             merged
             and not block.is_heading
