@@ -25,7 +25,7 @@ class _Doc(FPDF):
 
     def header(self) -> None:
         self.set_font(*self.base, size=8)
-        self.cell(0, 5, "Gids verenigingsrecht – versie 2026", align="C")
+        self.cell(0, 5, "Gids verenigingsrecht - versie 2026", align="C")
         self.ln(10)
 
     def footer(self) -> None:
