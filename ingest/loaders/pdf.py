@@ -351,9 +351,29 @@ def _group_lines(words: list[_Word]) -> list[list[_Word]]:
                 last.append(word)
                 continue
         groups.append([word])
+    groups = _attach_superscripts(groups)
     for group in groups:
         group.sort(key=lambda w: w.x0)
     return groups
+
+
+def _attach_superscripts(groups: list[list[_Word]]) -> list[list[_Word]]:
+    """A group of only small words (footnote marks, superscripts) that overlaps a neighbouring line in height
+    belongs to that line."""
+    out: list[list[_Word]] = []
+    for index, group in enumerate(groups):
+        small = max(w.size for w in group)
+        for neighbour in (groups[index + 1] if index + 1 < len(groups) else None, out[-1] if out else None):
+            if not neighbour:
+                continue
+            size = max(w.size for w in neighbour)
+            top, bottom = min(w.top for w in neighbour), max(w.bottom for w in neighbour)
+            if small < 0.85 * size and all(w.bottom > top and w.top < bottom for w in group):
+                neighbour.extend(group)
+                break
+        else:
+            out.append(group)
+    return out
 
 
 def _make_line(words: list[_Word], page: int, column: tuple[float, float]) -> _Line:

@@ -284,3 +284,23 @@ def test_a_paragraph_in_a_larger_font_is_not_a_heading(tmp_path: Path, load) -> 
 
     assert [b.text for b in doc.blocks if b.is_heading] == ["Welkom"]
     assert doc.blocks[1].text == BODY + " " + BODY
+
+
+def test_footnote_marks_stay_in_their_line(tmp_path: Path, load) -> None:
+    pdf = _pdf(title=None)
+    pdf.add_page()
+    pdf.set_font(*pdf.base, size=11)
+    pdf.set_xy(20, 30)
+    pdf.cell(75, 6, "De vereniging heeft een bestuur")
+    pdf.set_font(*pdf.base, size=6)
+    pdf.set_xy(95, 29)
+    pdf.cell(3, 3, "1")
+    pdf.set_font(*pdf.base, size=11)
+    pdf.set_xy(99, 30)
+    pdf.cell(60, 6, "van drie leden.")
+    pdf.set_xy(20, 45)
+    _para(pdf, BODY, size=11)
+    path = tmp_path / "voetnoot.pdf"
+    pdf.output(str(path))
+
+    assert [b.text for b in load(path).blocks] == ["De vereniging heeft een bestuur 1 van drie leden.", BODY]
