@@ -45,8 +45,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from ingest.document import Block
-from ingest.loaders import markdown as markdown_loader
+from ingest.document import Block  # noqa: E402
+from ingest.loaders import markdown as markdown_loader  # noqa: E402
 
 SHARED = next((p / "shared" / "bench" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared" / "bench").exists()),
               ROOT.parent / "shared" / "bench")  # ../shared, also from a git worktree one folder deeper
@@ -252,7 +252,7 @@ class CachedEmbedder:
         missing = list(dict.fromkeys(k for k in keys if k not in self._vectors))
         if missing:
             vectors = self._embedder.encode_documents([t for _, t in missing], titles=[h for h, _ in missing])
-            self._vectors.update(zip(missing, vectors))
+            self._vectors.update(zip(missing, vectors))  # noqa: B905
             self.computed += len(missing)
         if not keys:
             return self._embedder.encode_documents([], titles=[])
@@ -305,9 +305,9 @@ def heading_agreement(kb: Any, reference: dict[str, list[tuple[set[str], tuple[s
 
             def score(item: tuple[int, tuple[set[str], tuple[str, ...]]]) -> tuple[float, float]:
                 i, ref = item
-                jaccard = len(words & ref[0]) / (len(words | ref[0]) or 1)
+                jaccard = len(words & ref[0]) / (len(words | ref[0]) or 1)  # noqa: B023
                 # near-identical chunks (the same 'Bron:' line in every article): the one at the same place wins
-                return round(jaccard, 2), -abs(i / max(1, len(refs) - 1) - where)
+                return round(jaccard, 2), -abs(i / max(1, len(refs) - 1) - where)  # noqa: B023
 
             best = max(enumerate(refs), key=score)[1]
             total += 1
@@ -423,7 +423,7 @@ def main() -> int:
         kb, ingest_s, failed = ingest(folder, store, settings, glossary if glossary.exists() else None)
 
         def search(question: str, k: int) -> list[tuple[str, tuple[str, ...]]]:
-            return [(md_name(h.chunk.source), tuple(h.chunk.section)) for h in kb.retriever.search(question, k)]
+            return [(md_name(h.chunk.source), tuple(h.chunk.section)) for h in kb.retriever.search(question, k)]  # noqa: B023
 
         report = run_retrieval(questions, search, k=10)
         if fmt == "markdown":

@@ -238,7 +238,8 @@ def _page_tables(page: Any) -> list[tuple[tuple[float, float, float, float], str
             continue
         text = markdown_table(rows)
         if text:
-            found.append((tuple(float(v) for v in table.bbox), text))
+            x0, top, x1, bottom = (float(v) for v in table.bbox)
+            found.append(((x0, top, x1, bottom), text))
     return found
 
 
@@ -384,7 +385,7 @@ def _make_line(words: list[_Word], page: int, column: tuple[float, float]) -> _L
             parts.append(" ")
         parts.append(w.text)
         previous = w
-    chars = Counter()
+    chars: Counter[float] = Counter()
     bold_chars = 0
     for w in words:
         chars[round(w.size * 2) / 2] += len(w.text)
@@ -411,18 +412,18 @@ def _reading_order(lines: list[_Line]) -> list[_Line]:
     """
     columns = sorted({line.column for line in lines if line.table is None})
     if len(columns) <= 1:
-        return sorted(lines, key=lambda l: (l.top, l.x0))
-    spanning = sorted((l for l in lines if l.table is not None or l.x1 - l.x0 > 0.6 * (columns[-1][1] - columns[0][0])),
-                      key=lambda l: l.top)
-    rest = [l for l in lines if l not in spanning]
+        return sorted(lines, key=lambda l: (l.top, l.x0))  # noqa: E741
+    spanning = sorted((l for l in lines if l.table is not None or l.x1 - l.x0 > 0.6 * (columns[-1][1] - columns[0][0])),  # noqa: E741
+                      key=lambda l: l.top)  # noqa: E741
+    rest = [l for l in lines if l not in spanning]  # noqa: E741
     ordered: list[_Line] = []
-    bands = [-1e9] + [l.top for l in spanning] + [1e9]
+    bands = [-1e9] + [l.top for l in spanning] + [1e9]  # noqa: E741
     for i in range(len(bands) - 1):
         if i > 0:
             ordered.append(spanning[i - 1])
-        band = [l for l in rest if bands[i] <= l.top < bands[i + 1]]
+        band = [l for l in rest if bands[i] <= l.top < bands[i + 1]]  # noqa: E741
         for column in columns:
-            ordered.extend(sorted((l for l in band if l.column == column), key=lambda l: (l.top, l.x0)))
+            ordered.extend(sorted((l for l in band if l.column == column), key=lambda l: (l.top, l.x0)))  # noqa: E741
     return ordered
 
 
@@ -494,7 +495,8 @@ def _outline(reader: PdfReader) -> list[tuple[str, int, int | None]]:
                 continue
             try:
                 title = " ".join(str(item.title).split())
-                page = reader.get_destination_page_number(item) + 1
+                number = reader.get_destination_page_number(item)
+                page = number + 1 if number is not None else None
             except Exception:
                 title, page = " ".join(str(getattr(item, "title", "")).split()), None
             if title:
@@ -527,8 +529,8 @@ def _heading_candidate(line: _Line, body: float, size_marks_headings: bool) -> s
 
 def _mark_headings(lines: list[_Line], body: float, outline: list[tuple[str, int, int | None]]) -> None:
     """Set ``line.heading`` (level) on heading lines; wrapped heading lines are joined in :func:`_blocks`."""
-    size_marks = any(l.size >= body * _LARGER and l.table is None and re.search(r"[A-Za-z]", l.text) for l in lines)
-    reasons = [_heading_candidate(l, body, size_marks) for l in lines]
+    size_marks = any(l.size >= body * _LARGER and l.table is None and re.search(r"[A-Za-z]", l.text) for l in lines)  # noqa: E741
+    reasons = [_heading_candidate(l, body, size_marks) for l in lines]  # noqa: E741
     # a 'pattern' or 'bold' line counts only when it stands alone (its own paragraph)
     for i, reason in enumerate(reasons):
         following = lines[i + 1].text if i + 1 < len(lines) else ""
@@ -557,7 +559,7 @@ def _mark_headings(lines: list[_Line], body: float, outline: list[tuple[str, int
         i = j + 1
     styled = sorted({lines[i].style for i, r in enumerate(reasons) if r in ("size", "bold")}, key=lambda s: (-s[0], not s[1]))
     # Sizes estimated from OCR boxes scatter: styles within 10 % of each other are one level there.
-    tolerance = 0.10 if any(l.ocr for l in lines) else 0.0
+    tolerance = 0.10 if any(l.ocr for l in lines) else 0.0  # noqa: E741
     level_of: dict[tuple[float, bool], int] = {}
     rank = 0
     for index, style in enumerate(styled):
@@ -565,7 +567,7 @@ def _mark_headings(lines: list[_Line], body: float, outline: list[tuple[str, int
             rank += 1
         level_of[style] = min(rank + 1, 6)
     deepest = rank + 1 if styled else 0
-    for line, reason in zip(lines, reasons):
+    for line, reason in zip(lines, reasons):  # noqa: B905
         if reason in ("size", "bold"):
             line.heading = level_of[line.style]
         elif reason == "pattern":
@@ -625,7 +627,7 @@ def _apply_outline(lines: list[_Line], outline: list[tuple[str, int, int | None]
         return
     remap = {style: counts.most_common(1)[0][0] for style, counts in matched_depths.items()}
     for line in lines:
-        if line.heading and line.style in remap and line.heading != remap[line.style]:
+        if line.heading and line.style in remap and line.heading != remap[line.style]:  # noqa: SIM102
             if not any(_norm(line.text) == _norm(t) for t, _, _ in outline):
                 line.heading = min(remap[line.style], 6)
 
@@ -642,11 +644,11 @@ def _blocks(lines: list[_Line]) -> list[Block]:
             return
         first = current[0]
         if first.heading:
-            text = " ".join(_join_lines([l.text for l in current], vocabulary).split())
+            text = " ".join(_join_lines([l.text for l in current], vocabulary).split())  # noqa: E741
             blocks.append(Block(text, heading_level=first.heading, page=first.page))
         else:
-            text = _join_lines([l.text for l in current], vocabulary)
-            pages = sorted({l.page for l in current})
+            text = _join_lines([l.text for l in current], vocabulary)  # noqa: E741
+            pages = sorted({l.page for l in current})  # noqa: E741
             blocks.append(Block(text, page=pages[0], page_end=pages[-1] if pages[-1] != pages[0] else None))
         current.clear()
 
@@ -665,7 +667,7 @@ def _blocks(lines: list[_Line]) -> list[Block]:
 def _typical_gaps(lines: list[_Line]) -> dict[float, float]:
     """Per font size, the usual gap between two lines of one paragraph (a low quantile of all gaps)."""
     by_size: dict[float, list[float]] = defaultdict(list)
-    for a, b in zip(lines, lines[1:]):
+    for a, b in zip(lines, lines[1:]):  # noqa: B905, RUF007
         if a.page == b.page and a.column == b.column and a.style == b.style and not a.heading and a.table is None:
             gap = b.top - a.bottom
             if -2 < gap < 2 * a.size:
@@ -695,9 +697,9 @@ def _continues(previous: _Line, line: _Line, gaps: dict[float, float], first: _L
     if _LIST_MARKER.match(line.text):
         return False
     width = previous.column[1] - previous.column[0]
-    right = max(l.x1 for l in (previous, first))
+    right = max(l.x1 for l in (previous, first))  # noqa: E741
     short = previous.x1 < right - 0.18 * width
-    if short and _SENTENCE_END.search(previous.text) and not line.text[:1].islower():
+    if short and _SENTENCE_END.search(previous.text) and not line.text[:1].islower():  # noqa: SIM103
         return False
     return True
 

@@ -194,7 +194,7 @@ def page(server, request) -> Iterator:
             report = getattr(request.node, "rep_call", None)
             if report is None or report.failed:
                 ARTIFACTS.mkdir(exist_ok=True)
-                try:
+                try:  # noqa: SIM105
                     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
                 except Exception:
                     pass

@@ -117,8 +117,8 @@ def test_table_in_document_order_as_markdown(tmp_path: Path, load, make_docx) ->
         document.add_heading("Tarieven", level=1)
         document.add_paragraph("Voor:")
         table = document.add_table(rows=2, cols=2)
-        for row, values in zip(table.rows, (("Zaal", "Prijs"), ("Grote zaal", "35 | 40 euro"))):
-            for cell, value in zip(row.cells, values):
+        for row, values in zip(table.rows, (("Zaal", "Prijs"), ("Grote zaal", "35 | 40 euro"))):  # noqa: B905
+            for cell, value in zip(row.cells, values):  # noqa: B905
                 cell.text = value
         document.add_paragraph("Na.")
 

@@ -168,7 +168,7 @@ def test_two_columns_are_read_column_by_column(tmp_path: Path, load) -> None:
     pdf.add_page()
     pdf.set_font(*pdf.base, size=10)
     y = 30
-    for a, b in zip(left, right):
+    for a, b in zip(left, right):  # noqa: B905
         pdf.set_xy(15, y)
         pdf.cell(80, 5, a)
         pdf.set_xy(110, y)
