@@ -104,8 +104,11 @@ class Settings(BaseSettings):
         0.0, description="Evidence below this confidence is refused; calibrated on the dev set (README)."
     )
     answerability_rules: bool = Field(
-        True, description="Refuse questions asking for a price, date or contact details the sources lack, "
-        "or about names and subjects the knowledge base never mentions."
+        True, description="Decide answer / answer marked uncertain / refusal with the evidence model "
+        "(kb/answering/refusal_model.json, fitted by cross-validation; README)."
+    )
+    suggestion_floor: float = Field(
+        0.35, description="A refusal offers a source as 'Misschien nuttig' only when its similarity is at least this."
     )
     support_contact: str = Field(
         "Neem contact op met de helpdesk van SamenWeten voor persoonlijk advies.",
