@@ -60,14 +60,18 @@ def open_store(store_dir: Path, with_starter: bool = False, settings: Settings |
     if with_starter:
         marker = settings.resolved_store_dir() / "starter-added.txt"
         if not marker.exists():
+            # chunk vectors only: passage vectors do not move the ranking (README) and cost 2/3 of the ingest
+            kb.pipeline.settings = settings.model_copy(update={"passage_vectors": False})
             report = kb.pipeline.ingest_paths([settings.starter_kb_dir])
+            kb.pipeline.settings = settings
             for failed in report.failed:
                 print(failed.error, file=sys.stderr)
             marker.write_text("ja")
     return kb
 
 
-def load_corpus(kb: KnowledgeBase) -> Corpus:
+def load_corpus(kb: KnowledgeBase, chunks_only: bool = False) -> Corpus:
+    """Every chunk with its stored vector (and, unless ``chunks_only``, its passages' vectors too)."""
     chunks = sorted(kb.store.iter_chunks(), key=lambda c: c.chunk_id)
     index = {c.chunk_id: i for i, c in enumerate(chunks)}
     got = kb.store.chunks.get(include=["embeddings", "metadatas", "documents"])
@@ -75,7 +79,7 @@ def load_corpus(kb: KnowledgeBase) -> Corpus:
         (
             (0 if m.get("kind") == "chunk" else 1, rid, text, np.asarray(vec, dtype=np.float32), m)
             for rid, text, vec, m in zip(got["ids"], got["documents"], got["embeddings"], got["metadatas"])
-            if m and m.get("kind") in ("chunk", "passage")
+            if m and m.get("kind") in (("chunk",) if chunks_only else ("chunk", "passage"))
         ),
         key=lambda r: (r[0], r[1]),
     )

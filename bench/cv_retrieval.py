@@ -48,8 +48,6 @@ def dense_of(vectors: np.ndarray, parent: np.ndarray, queries: np.ndarray, n_chu
     """Q × C: each chunk's best cosine over its own and its passages' vectors."""
     sims = queries @ vectors.T
     out = np.full((queries.shape[0], n_chunks), -1.0, dtype=np.float32)
-    for j in range(n_chunks):
-        pass
     order = np.argsort(parent, kind="stable")
     p = parent[order]
     starts = np.r_[0, np.flatnonzero(np.diff(p)) + 1]
@@ -257,3 +255,37 @@ def learned_ranker(sig: Signals, folds: list[list[int]], pool: int = 50) -> CVRe
         for qi in test:
             combined[qi] = top[qi]
     return CVResult("learned (logistic, 5 signals)", held, chosen, combined)
+
+
+# ------------------------------------------------------------------------------------- guides as a bridge
+
+
+def bridge_matrix(sig: Signals, chunk_ids: list[str], graph) -> list[tuple[int, np.ndarray]]:
+    """Per guide chunk that cites articles: (guide index, article chunk indices)."""
+    index = {cid: i for i, cid in enumerate(chunk_ids)}
+    return [(index[g], np.array([index[a] for a in arts if a in index]))
+            for g, arts in graph.cites.items() if g in index]
+
+
+def lift_by_guides(s: np.ndarray, links: list[tuple[int, np.ndarray]], weight: float, pool: int = 10) -> np.ndarray:
+    """Each article cited by a guide chunk among the top ``pool`` is lifted towards that guide's score:
+    s(a) + weight·(s(g) − s(a)) when that is higher."""
+    if weight == 0 or not links:
+        return s
+    out = s.copy()
+    guides = np.array([g for g, _ in links])
+    for qi in range(s.shape[0]):
+        cutoff = np.sort(s[qi])[-pool] if s.shape[1] >= pool else -np.inf
+        for g, arts in links:
+            if s[qi, g] < cutoff or arts.size == 0:
+                continue
+            lifted = s[qi, arts] + weight * (s[qi, g] - s[qi, arts])
+            out[qi, arts] = np.maximum(out[qi, arts], lifted)
+    del guides
+    return out
+
+
+def v_bridge(links: list[tuple[int, np.ndarray]]) -> Variant:
+    def variant(sig: Signals, p: dict) -> np.ndarray:
+        return lift_by_guides(v_linear(sig, p), links, p.get("w_bridge", 0.0), p.get("pool", 10))
+    return variant

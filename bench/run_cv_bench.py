@@ -59,7 +59,19 @@ def cpu_line() -> str:
     return f"CPU: {name} ({os.cpu_count()} cores; {' '.join(marks) or 'no avx flags'})"
 
 
-def build_signals(kb, corpus: Corpus, questions: list[EvalQuestion], models=(GEMMA, E5)) -> cvr.Signals:
+def subset(corpus: Corpus, keep) -> tuple[Corpus, np.ndarray]:
+    """The corpus restricted to the chunks for which ``keep(chunk)`` holds, and the kept vector rows."""
+    kept = [i for i, c in enumerate(corpus.chunks) if keep(c)]
+    new_index = {old: new for new, old in enumerate(kept)}
+    rows = np.array([r for r, p in enumerate(corpus.parent) if int(p) in new_index])
+    sub = Corpus([corpus.chunks[i] for i in kept], [corpus.texts[r] for r in rows], [corpus.headers[r] for r in rows],
+                 np.array([new_index[int(corpus.parent[r])] for r in rows]), corpus.vectors[rows],
+                 corpus.fingerprint + f"-sub{len(kept)}")
+    return sub, rows
+
+
+def build_signals(kb, corpus: Corpus, questions: list[EvalQuestion], models=(GEMMA, E5),
+                  other_vectors: dict[str, np.ndarray] | None = None) -> cvr.Signals:
     chunks = corpus.chunks
     texts = [q.question for q in questions]
     expander = QueryExpander.from_store(kb.store)
@@ -72,7 +84,12 @@ def build_signals(kb, corpus: Corpus, questions: list[EvalQuestion], models=(GEM
     dense, dense_variant, chunk_vectors, query_vecs, text_vectors = {}, {}, {}, {}, {}
     n_chunks = len(chunks)
     for model in models:
-        vecs = corpus.vectors if model == kb.settings.embed_model else model_vectors(corpus, model)
+        if model == kb.settings.embed_model:
+            vecs = corpus.vectors
+        elif other_vectors and model in other_vectors:
+            vecs = other_vectors[model]
+        else:
+            vecs = model_vectors(corpus, model)
         q = query_vectors(texts, model)
         qv = query_vectors(variants, model)
         dense[model] = cvr.dense_of(vecs, corpus.parent, q, n_chunks)
@@ -142,6 +159,9 @@ def main() -> int:
     ap.add_argument("--answers", action="store_true", help="antwoorden en weigeren door de echte pijplijn")
     ap.add_argument("--starter", action="store_true", help="eval/starter.jsonl op de starter-KB")
     ap.add_argument("--json", type=Path, help="alle resultaten ook als JSON hierheen")
+    ap.add_argument("--write-model", action="store_true",
+                    help="het weigermodel, gefit op alle 140 vragen, opslaan in kb/answering/refusal_model.json")
+    ap.add_argument("--combined-store", type=Path, default=CACHE / "store-combined")
     args = ap.parse_args()
     questions = load_questions(SHARED / "dev.jsonl") + load_questions(SHARED / "dev-extra.jsonl")
     folds = stratified_folds(questions, 5, seed=0)
@@ -159,10 +179,73 @@ def main() -> int:
     if args.answers:
         from bench.cv_answers import run_answers_cv
 
-        out["answers"] = run_answers_cv(kb, questions, folds)
+        out["answers"] = run_answers_cv(kb, questions, folds, write_model=args.write_model)
+    if args.combined or args.starter:
+        out.update(combined_store(args, questions, folds))
     if args.json:
         args.json.write_text(json.dumps(out, ensure_ascii=False, indent=1))
     return 0
+
+
+def bridge_variants(sig: cvr.Signals, folds, links) -> list[cvr.CVResult]:
+    bridge = cvr.v_bridge(links)
+    return [
+        cvr.cross_validate(sig, folds, "Gemma dense (default)", cvr.v_dense, [{"model": GEMMA}]),
+        cvr.cross_validate(sig, folds, "Gemma + guide bridge", bridge,
+                           cvr.grid(w_bridge=(0.0, 0.25, 0.5, 0.75, 0.9, 1.0))),
+        cvr.cross_validate(sig, folds, "Gemma + BM25 + doc + guide bridge", bridge,
+                           cvr.grid(w_bridge=(0.0, 0.5, 0.9), w_bm25=(0.0, 0.1), w_doc=(0.0, 0.25))),
+    ]
+
+
+def combined_store(args, questions, folds) -> dict:
+    """A store with the bench corpus and the starter knowledge base: dev questions with guides competing
+    and lending weight to the articles they cite; the starter questions on the starter part and on both."""
+    from kb.retrieval.bridge import CitationGraph
+
+    out: dict = {}
+    kb = open_store(args.combined_store, with_starter=True)
+    corpus = load_corpus(kb)
+    e5_all = model_vectors(corpus, E5)
+    documents = kb.store.list_documents()
+    starter = load_questions(ROOT / "eval" / "starter.jsonl")
+    starter_folds = stratified_folds(starter, 5, seed=0)
+    print(f"\nCombined store: {len(corpus.chunks)} chunks, {len(corpus.texts)} vectors; "
+          f"starter questions {len(starter)} (folds {[len(f) for f in starter_folds]})")
+    for front in (False, True):
+        graph = CitationGraph.build(corpus.chunks, documents, front_matter=front)
+        print(f"Guide chunks citing articles (front matter {'on' if front else 'off'}): {len(graph)}")
+    graph = CitationGraph.build(corpus.chunks, documents, front_matter=True)
+    graph_text = CitationGraph.build(corpus.chunks, documents, front_matter=False)
+    ids = [c.chunk_id for c in corpus.chunks]
+    if args.combined:
+        sig = build_signals(kb, corpus, questions, other_vectors={E5: e5_all})
+        links = cvr.bridge_matrix(sig, ids, graph)
+        results = bridge_variants(sig, folds, links)
+        results.append(cvr.cross_validate(sig, folds, "Gemma + guide bridge (text references only)",
+                                          cvr.v_bridge(cvr.bridge_matrix(sig, ids, graph_text)),
+                                          cvr.grid(w_bridge=(0.0, 0.25, 0.5, 0.75, 0.9, 1.0))))
+        print_retrieval(results, "Retrieval, dev questions on bench corpus + starter KB (5-fold CV)")
+        out["combined_dev"] = {r.name: {"folds": r.folds, "chosen": r.chosen} for r in results}
+    if args.starter:
+        sig = build_signals(kb, corpus, starter, other_vectors={E5: e5_all})
+        results = retrieval_variants(sig, starter_folds) + bridge_variants(sig, starter_folds,
+                                                                              cvr.bridge_matrix(sig, ids, graph))
+        print_retrieval(results, "Retrieval, starter questions on bench corpus + starter KB (5-fold CV)")
+        out["combined_starter"] = {r.name: {"folds": r.folds, "chosen": r.chosen} for r in results}
+        sub, rows = subset(corpus, lambda c: c.partner != "Benchmark")
+        sig = build_signals(kb, sub, starter, other_vectors={E5: e5_all[rows]})
+        sub_ids = [c.chunk_id for c in sub.chunks]
+        results = retrieval_variants(sig, starter_folds)
+        print_retrieval(results, f"Retrieval, starter questions on the starter KB alone ({len(sub.chunks)} chunks, 5-fold CV)")
+        out["starter"] = {r.name: {"folds": r.folds, "chosen": r.chosen} for r in results}
+        del sub_ids
+        if args.answers:
+            from bench.cv_answers import run_answers_cv
+
+            out["starter_answers"] = run_answers_cv(kb, starter, starter_folds,
+                                                    label=f"starter ({len(starter)}) on bench corpus + starter KB")
+    return out
 
 
 if __name__ == "__main__":

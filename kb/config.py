@@ -72,6 +72,15 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1, description="Rank constant of reciprocal-rank fusion.")
     candidate_pool: int = Field(50, ge=5, description="Candidates taken from each retriever before fusion.")
     max_per_section: int = Field(1, ge=1, description="At most this many chunks of one section in the results.")
+    lexical_blend: float = Field(
+        0.0, ge=0, description="Dense mode: weight of BM25 (relative to the best match) added to the similarity; chosen by CV (README)."
+    )
+    document_blend: float = Field(
+        0.0, ge=0, description="Dense mode: weight of the document's two best scores added to each of its chunks; chosen by CV (README)."
+    )
+    guide_bridge: float = Field(
+        0.0, ge=0, le=1, description="How far an article cited by a matching guide section is lifted towards that section's score (0: off)."
+    )
     glossary_expansion: bool = Field(
         True, description="Expand questions with glossary synonyms for word matching (lexical and hybrid modes)."
     )

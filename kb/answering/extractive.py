@@ -62,7 +62,15 @@ class ExtractiveAnswerer:
     def select(self, question: str, hits: list[Hit]) -> list[Quote]:
         if self.stored_units is not None:
             stored = self.stored_units([h.chunk.chunk_id for h in hits])
-            pairs = [(i, text, vec) for i, h in enumerate(hits) for text, vec in stored.get(h.chunk.chunk_id, [])]
+            pairs = []
+            for i, h in enumerate(hits):
+                units_of = stored.get(h.chunk.chunk_id, [])
+                if len(units_of) == 1 and units_of[0][0] == h.chunk.text and len(split_units(h.chunk.text)) > 1:
+                    units_of = []  # only the chunk's own vector (no passage vectors): embed its units below
+                    missing = split_units(h.chunk.text)
+                    vectors = self.embedder.encode_documents(missing)
+                    units_of = list(zip(missing, vectors))
+                pairs.extend((i, text, vec) for text, vec in units_of)
             units = [Unit(i, pos, _quotable(text)) for pos, (i, text, _) in enumerate(pairs)]
             if not units:
                 return []
