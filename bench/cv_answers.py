@@ -28,6 +28,7 @@ class Answered:
     features: dict[str, float]
     seconds: float
     lead_words: int  # words before the first source list / the answer's first supporting passage
+    retrieved: list[RetrievedItem]  # the sources the real retriever returned, in rank order
 
 
 def answer_once(kb, questions: list[EvalQuestion]) -> list[Answered]:
@@ -41,10 +42,11 @@ def answer_once(kb, questions: list[EvalQuestion]) -> list[Answered]:
             start = time.perf_counter()
             answer = assistant.ask(q.question).complete()
             seconds = time.perf_counter() - start
-            features = assistant.evidence(answer.standalone_query, answer.hits)
-            lead = answer.text.split("\n\n", 2)
+            retrieved = sorted(answer.hits, key=lambda h: h.rank)  # the answer numbers its cited sources first
+            features = assistant.evidence(answer.standalone_query, retrieved)
             out.append(Answered(q, answer.text, [RetrievedItem.from_hit(c.hit) for c in answer.citations],
-                                features, seconds, len(_WORDS.findall(lead_text(answer.text)))))
+                                features, seconds, len(_WORDS.findall(lead_text(answer.text))),
+                                [RetrievedItem.from_hit(h) for h in retrieved]))
     finally:
         assistant.settings = original
     return out
@@ -80,6 +82,17 @@ def run_answers_cv(kb, questions: list[EvalQuestion], folds: list[list[int]], wr
             "wrongly refused": report.wrong_refusal,
             "uncertain (answerable)": sum(outcomes[i] == "uncertain" for i in answerable) / max(1, len(answerable)),
         })
+    # the real retriever (the product's default settings) on the same folds
+    from kb.evaluation import first_match_rank
+    from bench.cv_retrieval import metrics
+
+    real = []
+    for f in range(len(folds)):
+        _, test = train_test(folds, f)
+        real.append(metrics([first_match_rank(questions[i], answered[i].retrieved)
+                             for i in test if not questions[i].is_negative]))
+    print(f"\nReal pipeline retrieval ({len(answered[0].retrieved)} sources, default settings): "
+          + ", ".join(f"{k} {spread([r[k] for r in real])}" for k in ("R@1", "R@5", "MRR")))
     # without any refusal: the answerer's own ceiling
     ceiling = score_answers([AnswerRun(a.question, a.text, False, a.cited, a.seconds) for a in answered]).overall
     print(f"\n## Answers and refusal, {label} (5-fold CV, held-out mean ± sd; real pipeline)\n")
@@ -95,7 +108,7 @@ def run_answers_cv(kb, questions: list[EvalQuestion], folds: list[list[int]], wr
     wrong = [(questions[i].id, outcomes[i]) for i in outcomes if outcomes[i] == "refuse" and not questions[i].is_negative]
     missed = [(questions[i].id, outcomes[i]) for i in outcomes if outcomes[i] != "refuse" and questions[i].is_negative]
     print(f"Held-out wrong refusals: {wrong}; negatives not refused: {missed}")
-    result = {"folds": per_fold, "outcomes": {questions[i].id: o for i, o in outcomes.items()},
+    result = {"folds": per_fold, "real_retrieval": real, "outcomes": {questions[i].id: o for i, o in outcomes.items()},
               "features": {a.question.id: a.features for a in answered}}
     if write_model:
         model = fit_model([a.features for a in answered], [not a.question.is_negative for a in answered])

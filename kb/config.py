@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     candidate_pool: int = Field(50, ge=5, description="Candidates taken from each retriever before fusion.")
     max_per_section: int = Field(1, ge=1, description="At most this many chunks of one section in the results.")
     lexical_blend: float = Field(
-        0.0, ge=0, description="Dense mode: weight of BM25 (relative to the best match) added to the similarity; chosen by CV (README)."
+        0.05, ge=0, description="Dense mode: weight of BM25 (relative to the best match) added to the similarity; chosen by CV (README)."
     )
     document_blend: float = Field(
         0.0, ge=0, description="Dense mode: weight of the document's two best scores added to each of its chunks; chosen by CV (README)."
