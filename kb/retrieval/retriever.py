@@ -80,8 +80,8 @@ class Retriever:
             vector = self._embedder().encode_queries([query])[0]
             # Fusion needs the full candidate pool; dense ranking alone needs only enough to fill k results
             # after the diversity rule and the glossary filter.
-            blended = s.retrieval_mode == "dense" and (s.lexical_blend > 0 or s.document_blend > 0)
-            n = s.candidate_pool if s.retrieval_mode == "hybrid" or blended else min(s.candidate_pool, max(4 * k, 20))
+            # (the BM25 blend re-ranks this pool: a pool of 20 scored as well as all chunks, CV in the README)
+            n = s.candidate_pool if s.retrieval_mode == "hybrid" else min(s.candidate_pool, max(4 * k, 20))
             where = filters.chroma_where(self._partner_spellings(filters.partner))
             for rank, (chunk, score) in enumerate(self.store.query(vector, n, where)):
                 pool[chunk.chunk_id] = _Candidate(chunk, dense=score, dense_rank=rank + 1)
