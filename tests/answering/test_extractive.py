@@ -92,7 +92,7 @@ def parse(text: str) -> list[tuple[str, str, int]]:
         if match:
             out.append((match["label"], match["quote"], int(match["n"])))
         else:
-            assert line in ("", "Meer uit de bronnen:", "Dit zeggen de bronnen over uw vraag:"), line
+            assert line in ("", "Meer uit de bronnen:", "Dit zeggen de bronnen over je vraag:"), line
     return out
 
 
