@@ -121,6 +121,17 @@ def build_signals(kb, corpus: Corpus, questions: list[EvalQuestion], models=(GEM
     )
 
 
+def short_variants(sig: cvr.Signals, folds) -> list[cvr.CVResult]:
+    """The default and its one-model alternatives (no second model needed)."""
+    runs = [
+        ("Gemma dense", cvr.v_dense, [{"model": GEMMA}]),
+        ("Gemma + w·BM25/max (default w 0.05)", cvr.v_linear, [{"w_bm25": 0.05}]),
+        ("Gemma + w·BM25/max (w chosen here)", cvr.v_linear, cvr.grid(w_bm25=(0.0, 0.03, 0.05, 0.08, 0.1, 0.2))),
+        ("Gemma + w·document aggregate", cvr.v_linear, cvr.grid(w_bm25=(0.05,), w_doc=(0.0, 0.1, 0.25, 0.5))),
+    ]
+    return [cvr.cross_validate(sig, folds, name, fn, params) for name, fn, params in runs]
+
+
 def retrieval_variants(sig: cvr.Signals, folds) -> list[cvr.CVResult]:
     W = (0.0, 0.25, 0.5, 0.75, 1.0)
     runs = [
@@ -190,11 +201,10 @@ def main() -> int:
 def bridge_variants(sig: cvr.Signals, folds, links) -> list[cvr.CVResult]:
     bridge = cvr.v_bridge(links)
     return [
-        cvr.cross_validate(sig, folds, "Gemma dense (default)", cvr.v_dense, [{"model": GEMMA}]),
-        cvr.cross_validate(sig, folds, "Gemma + guide bridge", bridge,
-                           cvr.grid(w_bridge=(0.0, 0.25, 0.5, 0.75, 0.9, 1.0))),
-        cvr.cross_validate(sig, folds, "Gemma + BM25 + doc + guide bridge", bridge,
-                           cvr.grid(w_bridge=(0.0, 0.5, 0.9), w_bm25=(0.0, 0.1), w_doc=(0.0, 0.25))),
+        cvr.cross_validate(sig, folds, "Gemma dense", cvr.v_dense, [{"model": GEMMA}]),
+        cvr.cross_validate(sig, folds, "Gemma + 0.05·BM25 (default)", cvr.v_linear, [{"w_bm25": 0.05}]),
+        cvr.cross_validate(sig, folds, "Gemma + 0.05·BM25 + guide bridge", bridge,
+                           cvr.grid(w_bm25=(0.05,), w_bridge=(0.0, 0.25, 0.5, 0.75, 0.9, 1.0))),
     ]
 
 
@@ -206,7 +216,6 @@ def combined_store(args, questions, folds) -> dict:
     out: dict = {}
     kb = open_store(args.combined_store, with_starter=True)
     corpus = load_corpus(kb)
-    e5_all = model_vectors(corpus, E5)
     documents = kb.store.list_documents()
     starter = load_questions(ROOT / "eval" / "starter.jsonl")
     starter_folds = stratified_folds(starter, 5, seed=0)
@@ -219,24 +228,24 @@ def combined_store(args, questions, folds) -> dict:
     graph_text = CitationGraph.build(corpus.chunks, documents, front_matter=False)
     ids = [c.chunk_id for c in corpus.chunks]
     if args.combined:
-        sig = build_signals(kb, corpus, questions, other_vectors={E5: e5_all})
+        sig = build_signals(kb, corpus, questions, models=(GEMMA,))
         links = cvr.bridge_matrix(sig, ids, graph)
         results = bridge_variants(sig, folds, links)
         results.append(cvr.cross_validate(sig, folds, "Gemma + guide bridge (text references only)",
                                           cvr.v_bridge(cvr.bridge_matrix(sig, ids, graph_text)),
-                                          cvr.grid(w_bridge=(0.0, 0.25, 0.5, 0.75, 0.9, 1.0))))
+                                          cvr.grid(w_bm25=(0.05,), w_bridge=(0.0, 0.25, 0.5, 0.75, 0.9, 1.0))))
         print_retrieval(results, "Retrieval, dev questions on bench corpus + starter KB (5-fold CV)")
         out["combined_dev"] = {r.name: {"folds": r.folds, "chosen": r.chosen} for r in results}
     if args.starter:
-        sig = build_signals(kb, corpus, starter, other_vectors={E5: e5_all})
-        results = retrieval_variants(sig, starter_folds) + bridge_variants(sig, starter_folds,
-                                                                              cvr.bridge_matrix(sig, ids, graph))
+        sig = build_signals(kb, corpus, starter, models=(GEMMA,))
+        results = short_variants(sig, starter_folds) + bridge_variants(sig, starter_folds,
+                                                                          cvr.bridge_matrix(sig, ids, graph))
         print_retrieval(results, "Retrieval, starter questions on bench corpus + starter KB (5-fold CV)")
         out["combined_starter"] = {r.name: {"folds": r.folds, "chosen": r.chosen} for r in results}
         sub, rows = subset(corpus, lambda c: c.partner != "Benchmark")
-        sig = build_signals(kb, sub, starter, other_vectors={E5: e5_all[rows]})
+        sig = build_signals(kb, sub, starter, models=(GEMMA,))
         sub_ids = [c.chunk_id for c in sub.chunks]
-        results = retrieval_variants(sig, starter_folds)
+        results = short_variants(sig, starter_folds)
         print_retrieval(results, f"Retrieval, starter questions on the starter KB alone ({len(sub.chunks)} chunks, 5-fold CV)")
         out["starter"] = {r.name: {"folds": r.folds, "chosen": r.chosen} for r in results}
         del sub_ids

@@ -79,7 +79,7 @@ class Settings(BaseSettings):
         0.0, ge=0, description="Dense mode: weight of the document's two best scores added to each of its chunks; chosen by CV (README)."
     )
     guide_bridge: float = Field(
-        0.0, ge=0, le=1, description="How far an article cited by a matching guide section is lifted towards that section's score (0: off)."
+        0.6, ge=0, le=1, description="How far an article cited by a matching guide section is lifted towards that section's score (0: off)."
     )
     glossary_expansion: bool = Field(
         True, description="Expand questions with glossary synonyms for word matching (lexical and hybrid modes)."
