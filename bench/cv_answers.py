@@ -112,6 +112,6 @@ def run_answers_cv(kb, questions: list[EvalQuestion], folds: list[list[int]], wr
               "features": {a.question.id: a.features for a in answered}}
     if write_model:
         model = fit_model([a.features for a in answered], [not a.question.is_negative for a in answered])
-        model.save()
+        model.save(kb.settings.embed_model)
         print(f"Refusal model fitted on all {len(answered)} questions written: {model.to_dict()}")
     return result

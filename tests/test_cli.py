@@ -148,7 +148,7 @@ def type_evidence_model(monkeypatch):
     from kb.answering.answerability import RefusalModel
 
     model = RefusalModel({"type_missing": -8.0}, 4.0, {"type_missing": 0.0}, {"type_missing": 1.0}, 0.5, 0.5)
-    monkeypatch.setattr(module, "load_model", lambda: model)
+    monkeypatch.setattr(module, "load_model", lambda name: model)
 
 
 def markers(text: str) -> set[int]:

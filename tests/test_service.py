@@ -154,7 +154,7 @@ def test_question_the_sources_cannot_answer_is_refused(base, settings, monkeypat
     from kb.answering.answerability import RefusalModel
 
     model = RefusalModel({"type_missing": -8.0}, 4.0, {"type_missing": 0.0}, {"type_missing": 1.0}, 0.5, 0.5)
-    monkeypatch.setattr(module, "load_model", lambda: model)
+    monkeypatch.setattr(module, "load_model", lambda name: model)
     answer = base.assistant.ask("Wat kost het oprichten van een stichting bij de notaris?").complete()
     assert answer.refused and answer.citations == []
     assert answer.text.startswith("Dat staat niet in de bronnen.")

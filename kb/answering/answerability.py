@@ -11,8 +11,8 @@ general evidence signals of the retrieved sources (:func:`evidence_features`):
 * when the question asks for an amount, a date or term, or contact details: whether the top sources hold one.
 
 The coefficients and the two thresholds are fitted by ``bench/run_cv_bench.py --answers --write-model`` on
-the dev questions (chosen by 5-fold cross-validation, README) and shipped as ``refusal_model.json``; no rule
-names a word of a particular question.
+the dev questions (chosen by 5-fold cross-validation, README) and shipped as ``refusal_model.json``, one model
+per embedding model (similarity scales differ); no rule names a word of a particular question.
 """
 
 from __future__ import annotations
@@ -186,13 +186,21 @@ class RefusalModel:
             uncertain_below=float(data["uncertain_below"]),
         )
 
-    def save(self, path: Path = MODEL_PATH) -> None:
-        path.write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
+    def save(self, embed_model: str, path: Path = MODEL_PATH) -> None:
+        """Store the model for ``embed_model`` (similarity scales differ per embedding model)."""
+        data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        models = data.get("models", {})
+        models[embed_model] = self.to_dict()
+        path.write_text(json.dumps({"models": models}, indent=1) + "\n", encoding="utf-8")
 
 
-@lru_cache(maxsize=4)
-def load_model(path: Path = MODEL_PATH) -> RefusalModel:
-    return RefusalModel.from_dict(json.loads(path.read_text(encoding="utf-8")))
+@lru_cache(maxsize=8)
+def load_model(embed_model: str = "embeddinggemma-300m", path: Path = MODEL_PATH) -> RefusalModel | None:
+    """The fitted model for this embedding model, or None when none was fitted for it (then the evidence
+    model does not refuse; only ``KB_REFUSAL_THRESHOLD`` does)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    entry = data.get("models", {}).get(embed_model)
+    return RefusalModel.from_dict(entry) if entry else None
 
 
 def fit_model(

@@ -93,7 +93,10 @@ class Assistant:
         """Answer, answer marked uncertain, or refuse: the evidence model over this search's signals."""
         if not self.settings.answerability_rules or not hits:
             return Verdict("answer", 1.0)
-        return load_model().decide(self.evidence(question, hits, filters))
+        model = load_model(self.settings.embed_model)
+        if model is None:
+            return Verdict("answer", 1.0)
+        return model.decide(self.evidence(question, hits, filters))
 
     def evidence(self, question: str, hits: list[Hit], filters: SearchFilters = SearchFilters()) -> dict[str, float]:
         """The evidence signals of a search (``kb.answering.answerability.FEATURES``)."""

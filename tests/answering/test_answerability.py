@@ -101,6 +101,16 @@ def test_fit_separates_and_keeps_wrong_refusals_within_the_bound():
 
 
 def test_shipped_model_uses_known_features_and_ordered_thresholds():
-    model = load_model(MODEL_PATH)
-    assert set(model.weights) <= set(FEATURES)
+    model = load_model("embeddinggemma-300m", MODEL_PATH)
+    assert model is not None and set(model.weights) <= set(FEATURES)
     assert model.refuse_below <= model.uncertain_below
+    assert load_model("een-ander-model", MODEL_PATH) is None  # no model fitted for it: no evidence refusals
+
+
+def test_a_model_is_saved_per_embedding_model(tmp_path):
+    path = tmp_path / "model.json"
+    a = RefusalModel({"top_dense": 1.0}, 0.0, {"top_dense": 0.5}, {"top_dense": 0.1}, 0.2, 0.5)
+    b = RefusalModel({"top_dense": 2.0}, 0.0, {"top_dense": 0.8}, {"top_dense": 0.1}, 0.2, 0.5)
+    a.save("gemma", path)
+    b.save("e5", path)
+    assert load_model("gemma", path) == a and load_model("e5", path) == b

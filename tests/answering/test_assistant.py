@@ -134,7 +134,7 @@ def _with_model(monkeypatch, refuse_below: float, uncertain_below: float):
     from kb.answering.answerability import RefusalModel
 
     model = RefusalModel({"top_dense": 1.0}, 0.0, {"top_dense": 0.5}, {"top_dense": 0.1}, refuse_below, uncertain_below)
-    monkeypatch.setattr(module, "load_model", lambda: model)
+    monkeypatch.setattr(module, "load_model", lambda name: model)
 
 
 def test_weak_evidence_gives_an_answer_marked_uncertain_with_its_sources(small_kb, settings, hashing_embedder,
