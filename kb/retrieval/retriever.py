@@ -49,7 +49,9 @@ class Retriever:
         index = self.lexical.get()
         with self._lock:
             if self._graph is None or self._graph[0] != id(index):
-                self._graph = (id(index), CitationGraph.build(index.chunks, self.store.list_documents()))
+                # references in the section's own text only: adding the front matter's list to sections
+                # without one scored lower held out (README)
+                self._graph = (id(index), CitationGraph.build(index.chunks, front_matter=False))
             return self._graph[1]
 
     def expand(self, query: str) -> str:
