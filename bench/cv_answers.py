@@ -12,7 +12,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from kb.answering.answerability import FEATURES, fit_model
+from kb.answering.answerability import fit_model
 from kb.evaluation import AnswerRun, RetrievedItem, score_answers
 from kb.evaluation.folds import spread, train_test
 from kb.evaluation.questions import EvalQuestion
@@ -83,8 +83,8 @@ def run_answers_cv(kb, questions: list[EvalQuestion], folds: list[list[int]], wr
             "uncertain (answerable)": sum(outcomes[i] == "uncertain" for i in answerable) / max(1, len(answerable)),
         })
     # the real retriever (the product's default settings) on the same folds
-    from kb.evaluation import first_match_rank
     from bench.cv_retrieval import metrics
+    from kb.evaluation import first_match_rank
 
     real = []
     for f in range(len(folds)):

@@ -30,6 +30,7 @@ from kb.embeddings import get_embedder  # noqa: E402
 from kb.service import KnowledgeBase  # noqa: E402
 from kb.store import StoredChunk  # noqa: E402
 
+
 def _shared() -> Path:
     """``../shared/bench`` next to the checkout (a git worktree under ``wt/`` looks one level higher)."""
     if os.environ.get("KB_BENCH_DIR"):
@@ -78,7 +79,7 @@ def load_corpus(kb: KnowledgeBase, chunks_only: bool = False) -> Corpus:
     rows = sorted(
         (
             (0 if m.get("kind") == "chunk" else 1, rid, text, np.asarray(vec, dtype=np.float32), m)
-            for rid, text, vec, m in zip(got["ids"], got["documents"], got["embeddings"], got["metadatas"])
+            for rid, text, vec, m in zip(got["ids"], got["documents"], got["embeddings"], got["metadatas"], strict=True)
             if m and m.get("kind") in (("chunk",) if chunks_only else ("chunk", "passage"))
         ),
         key=lambda r: (r[0], r[1]),
@@ -87,7 +88,7 @@ def load_corpus(kb: KnowledgeBase, chunks_only: bool = False) -> Corpus:
     texts = [text for _, _, text, _, _ in rows]
     headers = [chunks[p].header for p in parent]
     h = hashlib.sha256()
-    for t, hd in zip(texts, headers):
+    for t, hd in zip(texts, headers, strict=True):
         h.update(hd.encode() + b"\x00" + t.encode() + b"\x01")
     return Corpus(chunks, texts, headers, np.array(parent), np.vstack([r[3] for r in rows]), h.hexdigest()[:16])
 

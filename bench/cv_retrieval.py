@@ -9,8 +9,8 @@ named article first, at most one chunk per section, glossary entries only for de
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -170,7 +170,7 @@ def v_rrf(sig: Signals, p: dict) -> np.ndarray:
 
 def grid(**axes: Sequence[float]) -> list[dict]:
     keys = list(axes)
-    return [dict(zip(keys, values)) for values in itertools.product(*(axes[k] for k in keys))]
+    return [dict(zip(keys, values, strict=True)) for values in itertools.product(*(axes[k] for k in keys))]
 
 
 @dataclass

@@ -32,10 +32,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.cv_data import CACHE, SHARED, Corpus, load_corpus, model_vectors, open_store, query_vectors  # noqa: E402
 from bench import cv_retrieval as cvr  # noqa: E402
+from bench.cv_data import CACHE, SHARED, Corpus, load_corpus, model_vectors, open_store, query_vectors  # noqa: E402
 from kb.evaluation import RetrievedItem, load_questions  # noqa: E402
-from kb.evaluation.folds import spread, stratified_folds  # noqa: E402
+from kb.evaluation.folds import stratified_folds  # noqa: E402
 from kb.evaluation.questions import EvalQuestion  # noqa: E402
 from kb.retrieval.glossary import QueryExpander, is_definition_question, is_glossary  # noqa: E402
 from kb.retrieval.lexical import LexicalIndex  # noqa: E402
@@ -242,7 +242,7 @@ def combined_store(args, questions, folds) -> dict:
                                                                           cvr.bridge_matrix(sig, ids, graph))
         print_retrieval(results, "Retrieval, starter questions on bench corpus + starter KB (5-fold CV)")
         out["combined_starter"] = {r.name: {"folds": r.folds, "chosen": r.chosen} for r in results}
-        sub, rows = subset(corpus, lambda c: c.partner != "Benchmark")
+        sub, _rows = subset(corpus, lambda c: c.partner != "Benchmark")
         sig = build_signals(kb, sub, starter, models=(GEMMA,))
         sub_ids = [c.chunk_id for c in sub.chunks]
         results = short_variants(sig, starter_folds)

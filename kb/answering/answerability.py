@@ -20,10 +20,11 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Literal
 
 from kb.retrieval.dutch_text import MONTHS, STOPWORDS, DutchAnalyzer, fold, words
 from kb.retrieval.types import Hit
@@ -176,7 +177,7 @@ class RefusalModel:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "RefusalModel":
+    def from_dict(cls, data: dict) -> RefusalModel:
         return cls(
             weights={k: float(v) for k, v in data["weights"].items()},
             bias=float(data["bias"]),
@@ -241,7 +242,7 @@ def fit_model(
 
     def threshold(share: float) -> float:
         # refuse p < t: at most floor(share·n) answerable rows fall below t
-        k = int(math.floor(share * len(pos_probs)))
+        k = math.floor(share * len(pos_probs))
         if len(pos_probs) == 0:
             return 0.5
         if k >= len(pos_probs):
@@ -249,10 +250,10 @@ def fit_model(
         return float(pos_probs[k]) - 1e-9 if k > 0 else float(pos_probs[0]) - 1e-9
 
     model = RefusalModel(
-        weights={f: float(v) for f, v in zip(features, w[:-1])},
+        weights={f: float(v) for f, v in zip(features, w[:-1], strict=True)},
         bias=float(w[-1]),
-        mean={f: float(v) for f, v in zip(features, mu)},
-        scale={f: float(v) for f, v in zip(features, sd)},
+        mean={f: float(v) for f, v in zip(features, mu, strict=True)},
+        scale={f: float(v) for f, v in zip(features, sd, strict=True)},
         refuse_below=threshold(max_wrong_refusals),
         uncertain_below=max(threshold(max_uncertain), threshold(max_wrong_refusals)),
     )

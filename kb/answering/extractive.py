@@ -62,7 +62,7 @@ class ExtractiveAnswerer:
     def select(self, question: str, hits: list[Hit]) -> list[Quote]:
         if self.stored_units is not None:
             stored = self.stored_units([h.chunk.chunk_id for h in hits])
-            pairs = []
+            pairs: list[tuple[int, str, np.ndarray]] = []
             for i, h in enumerate(hits):
                 units_of = stored.get(h.chunk.chunk_id, [])
                 if len(units_of) == 1 and units_of[0][0] == h.chunk.text and len(split_units(h.chunk.text)) > 1:
@@ -101,7 +101,7 @@ class ExtractiveAnswerer:
         # the best article than the one that resembles the question most (an introduction: the next one).
         top = next((i for i in range(min(2, len(hits))) if i not in intros), None)
         whole = _quotable(hits[top].chunk.text) if top is not None else ""
-        if whole and len(whole) <= self.full_source_chars:
+        if whole and top is not None and len(whole) <= self.full_source_chars:
             order = [u for u in order if u.hit_index != top]
             chosen.append(Unit(top, -1, whole))
             size, count = len(whole), 1

@@ -13,8 +13,8 @@ matches a heading when the article number and the law name agree ("lid", "onder"
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 from kb.store import DocumentRecord, StoredChunk
 
@@ -46,7 +46,7 @@ class CitationGraph:
     @classmethod
     def build(
         cls, chunks: Sequence[StoredChunk], documents: Iterable[DocumentRecord] = (), front_matter: bool = True
-    ) -> "CitationGraph":
+    ) -> CitationGraph:
         """Links from the chunks' own references; a guide chunk without any gets its document's front-matter
         ``sources`` when ``front_matter`` is on."""
         articles: dict[tuple[str, str], list[str]] = {}

@@ -88,13 +88,13 @@ def test_model_has_three_outcomes_by_its_thresholds():
 
 
 def test_fit_separates_and_keeps_wrong_refusals_within_the_bound():
-    rows = [{f: 0.0 for f in FEATURES} | {"top_dense": 0.5 + 0.01 * i} for i in range(40)]
-    rows += [{f: 0.0 for f in FEATURES} | {"top_dense": 0.3 + 0.01 * i} for i in range(8)]
+    rows = [dict.fromkeys(FEATURES, 0.0) | {"top_dense": 0.5 + 0.01 * i} for i in range(40)]
+    rows += [dict.fromkeys(FEATURES, 0.0) | {"top_dense": 0.3 + 0.01 * i} for i in range(8)]
     labels = [True] * 40 + [False] * 8
     model = fit_model(rows, labels, max_wrong_refusals=0.05, max_uncertain=0.2)
-    wrong = sum(model.decide(r).refused for r, y in zip(rows, labels) if y)
+    wrong = sum(model.decide(r).refused for r, y in zip(rows, labels, strict=True) if y)
     assert wrong <= 2  # floor(0.05 · 40)
-    assert sum(model.decide(r).refused for r, y in zip(rows, labels) if not y) >= 6
+    assert sum(model.decide(r).refused for r, y in zip(rows, labels, strict=True) if not y) >= 6
     assert model.weights["top_dense"] > 0
     again = RefusalModel.from_dict(json.loads(json.dumps(model.to_dict())))
     assert again.decide(rows[0]) == model.decide(rows[0])
