@@ -244,6 +244,7 @@ def test_ask_json_contract(filled):
     assert rc == 0, err
     asked = json.loads(out)
     assert asked["question"] == "Heeft een stichting leden?" and asked["refused"] is False
+    assert asked["uncertain"] is False and asked["suggestions"] == []
     assert asked["citations"] and markers(asked["answer"]) == {c["n"] for c in asked["citations"]}
     for c in asked["citations"]:
         source = asked["sources"][c["n"] - 1]  # [n] is the n-th source
