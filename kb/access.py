@@ -4,6 +4,7 @@ staff member, or a partner organisation's account. No database or Streamlit need
 
 from __future__ import annotations
 
+from kb.errors import KbError
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -14,7 +15,7 @@ PrincipalRole = Literal["volunteer", "staff", "partner"]
 _ROLES: tuple[str, ...] = ("volunteer", "staff", "partner")
 
 
-class PermissionDeniedError(PermissionError):
+class PermissionDeniedError(KbError, PermissionError):
     """The principal may not do this; the message (Dutch) says why and what to do."""
 
 

@@ -5,6 +5,7 @@ Logs and progress bars go to stderr. ``--store DIR`` (or ``KB_STORE_DIR``) selec
 
 from __future__ import annotations
 
+from kb.errors import KbError, reason_for
 import argparse
 import json
 import logging
@@ -20,7 +21,7 @@ log = logging.getLogger("kb")
 
 def _common() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--store", type=Path, help="map van de kennisbank (anders KB_STORE_DIR)")
+    p.add_argument("--store", type=Path, help="map van de kennisbank, met een eigen database als KB_DATABASE_URL niet is gezet (anders KB_STORE_DIR)")
     p.add_argument("--json", action="store_true", help="alleen JSON op stdout")
     p.add_argument("-v", "--verbose", action="store_true", help="meer meldingen op stderr")
     return p
@@ -103,7 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace) -> Settings:
     settings = Settings()
     if getattr(args, "store", None):
-        settings = settings.model_copy(update={"store_dir": args.store})
+        # another store is another knowledge base: its document register (SQL) comes along, unless a
+        # database is configured explicitly
+        update: dict[str, Any] = {"store_dir": args.store}
+        if settings.database_url is None:
+            update["database_url"] = f"sqlite:///{(Path(args.store) / 'samenweten.db').resolve()}"
+        settings = settings.model_copy(update=update)
     return settings
 
 
@@ -219,8 +225,10 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-class UsageError(Exception):
+class UsageError(KbError):
     """Bad input on the command line: printed as a Dutch message, exit code 2."""
+
+    exit_code = 2
 
 
 def _positive_int(text: str) -> int:
@@ -455,23 +463,24 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    from ingest.errors import IngestError
-    from kb.models import ModelError
-    from kb.store import StoreError
-
     try:
         return int(args.func(args))
-    except (StoreError, IngestError, ModelError) as exc:
-        print(f"kb: {exc}", file=sys.stderr)
-        return 1
-    except UsageError as exc:
-        print(f"kb: {exc}", file=sys.stderr)
-        return 2
+    except KbError as exc:  # every error meant for a person: its Dutch reason, no traceback
+        log.debug("kb %s failed", args.command, exc_info=True)
+        print(f"kb: {reason_for(exc)}", file=sys.stderr)
+        return exc.exit_code
     except UnicodeDecodeError:
         print("kb: het vragenbestand is geen UTF-8-tekst; sla het op als UTF-8", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: a Dutch reason for the person; the traceback only with -v (the log)
+        log.error("kb %s failed unexpectedly: %s: %s", args.command, type(exc).__name__, exc,
+                  exc_info=bool(args.verbose))
+        from kb.errors import GENERIC_REASON
+
+        print(f"kb: {GENERIC_REASON}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ change that reaches the store is written to the audit log (who, what, when). No 
 
 from __future__ import annotations
 
+from kb.errors import KbError
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 AUDIT_ACTION_BY_STATUS: dict[str, str] = {"added": "add", "replaced": "replace", "unchanged": "replace"}
 
 
-class DocumentNotFoundError(LookupError):
+class DocumentNotFoundError(KbError, LookupError):
     """The document does not exist (any more); the message is Dutch."""
 
 
