@@ -42,7 +42,10 @@ class Principal:
 
 
 def _org_key(name: str | None) -> str:
-    return (name or "").strip().casefold()
+    """Organisations compare by their stable key (kb.naming), never by spelling."""
+    from kb.naming import organisation_key
+
+    return organisation_key(name)
 
 
 def can_manage_document(principal: Principal, doc_partner: str | None) -> bool:

@@ -119,6 +119,25 @@ def _kb(args: argparse.Namespace) -> Any:
     return KnowledgeBase(_settings(args))
 
 
+def _cli_principal() -> Any:
+    """Who changes documents from the command line: staff, audited as ``cli:<login name>``."""
+    import getpass
+
+    from kb.access import Principal
+
+    try:
+        user = getpass.getuser()
+    except Exception:  # no login name in a container
+        user = str(os.getuid()) if hasattr(os, "getuid") else "onbekend"
+    return Principal(username=f"cli:{user}"[:64], role="staff")
+
+
+def _documents(kb: Any) -> Any:
+    from kb.documents import DocumentService
+
+    return DocumentService(kb, kb.store.engine)
+
+
 def _out(args: argparse.Namespace, data: Any, human: Callable[[], None]) -> None:
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=None))
@@ -157,7 +176,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 line += f"\n             {result.error}"
             bar.write(line, file=sys.stdout if result.ok else sys.stderr)
 
-    report = kb.pipeline.ingest_paths(files, overrides, on_result=on_result)
+    report = _documents(kb).ingest_paths(_cli_principal(), files, overrides, on_result=on_result)
     bar.close()
     summary = {s: report.count(s) for s in ("added", "replaced", "unchanged", "failed")}
     _out(
@@ -194,7 +213,13 @@ def cmd_docs_list(args: argparse.Namespace) -> int:
 
 
 def cmd_docs_remove(args: argparse.Namespace) -> int:
-    removed = _kb(args).store.remove_document(args.doc_id)
+    from kb.documents import DocumentNotFoundError
+
+    try:
+        _documents(_kb(args)).remove(_cli_principal(), args.doc_id)
+        removed = True
+    except DocumentNotFoundError:
+        removed = False
     _out(args, {"doc_id": args.doc_id, "removed": removed},
          lambda: print(f"Verwijderd: {args.doc_id}" if removed else f"Geen document met id {args.doc_id}"))
     return 0 if removed else 1

@@ -25,8 +25,10 @@ import logging
 import os
 import re
 import shutil
+import fcntl
 import signal
 import socket
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -184,8 +186,13 @@ def collection_suffix(model: str) -> str:
     return slug[:60]
 
 
-def make_client(settings: Settings) -> Any:
-    """A Chroma client: HttpClient for a server, else a persistent client on the store folder."""
+def make_client(settings: Settings, fresh: bool = False) -> Any:
+    """A Chroma client: HttpClient for a server, else a persistent client on the store folder.
+
+    Embedded Chroma keeps each collection's vector index in memory and never sees what another process
+    added later; ``fresh`` opens a new one that loads the current state from disk (the old one keeps
+    serving whoever still holds it).
+    """
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     try:
         if settings.chroma_host:
@@ -194,6 +201,10 @@ def make_client(settings: Settings) -> Any:
             )
         folder = settings.resolved_store_dir() / "chroma"
         folder.mkdir(parents=True, exist_ok=True)
+        if fresh:
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            SharedSystemClient._identifier_to_system.pop(str(folder), None)
         return chromadb.PersistentClient(path=str(folder), settings=chroma_settings)
     except Exception as exc:  # chromadb raises plain Exceptions / ValueErrors for connection problems
         where = (
@@ -259,7 +270,12 @@ class KnowledgeStore:
 
     def __init__(self, settings: Settings, client: Any | None = None, engine: Engine | None = None) -> None:
         self.settings = settings
-        self.client = client if client is not None else make_client(settings)
+        self._embedded = client is None and not settings.chroma_host
+        # a store opened now sees the store as it is on disk now (not an older in-process index)
+        self.client = client if client is not None else make_client(settings, fresh=self._embedded)
+        self._client_revision: int | None = None
+        self._thread_lock = threading.RLock()
+        self._lock_depth = 0
         self.engine = engine if engine is not None else init_db(settings.resolved_database_url())
         self.embedding_function = ChromaEmbeddingFunction(settings.embed_model)
         self.base_name = f"{settings.collection_prefix}_chunks_{collection_suffix(settings.embed_model)}"
@@ -269,8 +285,47 @@ class KnowledgeStore:
         self._collection_cache: tuple[int, str, Any] | None = None
         self._live_cache: tuple[int, dict[str, str]] | None = None
         self._ensure_active_collection()
-        self._take_over_chroma_register()
+        with self.writing():
+            self._take_over_chroma_register()
         self.recover()
+
+    # ----------------------------------------------------------------------------- processes
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the store's write lock (embedded Chroma: one writing process at a time, across processes)
+        and make sure this process's Chroma client has seen every earlier write."""
+        with self._thread_lock:
+            if not self._embedded or self._lock_depth:
+                self._lock_depth += 1
+                try:
+                    yield
+                finally:
+                    self._lock_depth -= 1
+                return
+            lock_path = self.settings.resolved_store_dir() / "write.lock"
+            lock_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(lock_path, "a+") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                self._lock_depth += 1
+                try:
+                    self._refresh_client()
+                    yield
+                finally:
+                    self._lock_depth -= 1
+                    self._client_revision = self.revision()  # our own writes are in our client
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _refresh_client(self) -> None:
+        """Embedded mode: a new client when another process changed the store since ours was opened."""
+        if not self._embedded:
+            return
+        revision = self.revision()
+        if self._client_revision is None:
+            self._client_revision = revision
+        elif revision != self._client_revision:
+            self.client = make_client(self.settings, fresh=True)
+            self._collection_cache = None
+            self._client_revision = revision
 
     # ----------------------------------------------------------------------------- sql helpers
     @contextmanager
@@ -335,6 +390,9 @@ class KnowledgeStore:
         revision = self.revision(max_age=1.0)
         cached = self._collection_cache
         if cached is None or cached[0] != revision:
+            if not self._lock_depth:
+                self._refresh_client()
+                cached = self._collection_cache
             name = self.active_collection_name()
             handle = cached[2] if cached is not None and cached[1] == name else self._open_collection(name, create=True)
             self._collection_cache = cached = (revision, name, handle)
@@ -504,6 +562,13 @@ class KnowledgeStore:
         n_vectors = len(chunks) + sum(len(c.passages) for c in chunks)
         if n_vectors != len(embeddings):
             raise ValueError("elk stuk tekst heeft precies één embedding nodig")
+        with self.writing():
+            return self._replace(record, chunks, embeddings, full_text, original, audit)
+
+    def _replace(
+        self, record: DocumentRecord, chunks: list[NewChunk], embeddings: np.ndarray, full_text: str,
+        original: Path | None, audit: Callable[[Session, str], None] | None,
+    ) -> str:
         version = uuid.uuid4().hex[:16]
         record.partner = self.organisation_name(record.partner)  # the chunks carry the canonical name
         kept = self._original_rel(record.doc_id, version, record.source) if original else None
@@ -578,6 +643,9 @@ class KnowledgeStore:
         self, collection: Any, record: DocumentRecord, version: str, chunks: list[NewChunk], embeddings: np.ndarray
     ) -> None:
         """Write a version's chunk and passage vectors into ``collection`` (not yet live)."""
+        if self._embedded and not self._lock_depth:  # a rebuild: take the lock per document
+            with self.writing():
+                return self.add_chunks(self._open_collection(collection.name), record, version, chunks, embeddings)
         ids, texts, metas = self._records(record, chunks, version)
         for start in range(0, len(ids), _ADD_BATCH):
             part = slice(start, start + _ADD_BATCH)
@@ -596,6 +664,10 @@ class KnowledgeStore:
 
         ``audit(session, record)`` runs in the transaction that removes the register entry.
         """
+        with self.writing():
+            return self._remove(doc_id, audit)
+
+    def _remove(self, doc_id: str, audit: Callable[[Session, DocumentRecord], None] | None) -> DocumentRecord | None:
         with self._tx() as s:
             self._bump(s)
             doc = s.get(Document, doc_id)
@@ -639,6 +711,10 @@ class KnowledgeStore:
         """Switch searches to ``collection`` if it holds every live version (``built``: doc id → (version,
         chunks); ``failed``: doc id → version that could not be rebuilt). False, nothing changed, when
         documents changed meanwhile (build those and call again)."""
+        with self.writing():
+            return self._finish_rebuild(self._open_collection(collection.name), built, failed)
+
+    def _finish_rebuild(self, collection: Any, built: dict[str, tuple[str, int]], failed: dict[str, str]) -> bool:
         with self._tx() as s:
             self._bump(s)
             live = dict(s.execute(select(Document.doc_id, Document.current_version)).all())
@@ -667,7 +743,8 @@ class KnowledgeStore:
 
     def drop_rebuild(self, collection: Any) -> None:
         """Abandon a rebuild (its collection and state row)."""
-        self._delete_collection(collection.name)
+        with self.writing():
+            self._delete_collection(collection.name)
         with self._tx() as s:
             s.execute(delete(StoreState).where(StoreState.key == f"building:{collection.name}"))
 
@@ -684,6 +761,12 @@ class KnowledgeStore:
             rows = list(s.scalars(select(DocumentVersion).where(DocumentVersion.state != "live")))
             states = list(s.scalars(select(StoreState).where(StoreState.key.like("building:%") | StoreState.key.like("retired:%"))))
         done = [r.version for r in rows if r.state != "pending" or not _owner_alive(r.owner, r.created_at)]
+        if not done and not states:
+            return {"versions": 0, "collections": 0}
+        with self.writing():
+            return self._recover(done, states)
+
+    def _recover(self, done: list[str], states: list[StoreState]) -> dict[str, int]:
         if done:
             log.info("opruimen na een onderbroken wijziging: %d versies", len(done))
             self._finish_versions(done)
