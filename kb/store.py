@@ -56,6 +56,7 @@ _LEGACY_REVISION_ID = "__revision__"
 _GET_PAGE = 2000
 _ADD_BATCH = 500
 KILL_ENV = "KB_TEST_KILL_AT"  # test hook: SIGKILL this process at the named step
+PAUSE_ENV = "KB_TEST_PAUSE_AT"  # test hook: pause this process at the named step
 STALE_REMOTE_OWNER_S = 6 * 3600  # a pending version of another host counts as abandoned after this long
 RETIRED_GRACE_S = 120.0  # a collection replaced by ``kb reindex`` stays this long for searches in flight
 
@@ -216,9 +217,13 @@ def make_client(settings: Settings, fresh: bool = False) -> Any:
 
 
 def kill_point(step: str) -> None:
-    """Test hook: ``KB_TEST_KILL_AT=<step>`` makes this process SIGKILL itself here (nothing is cleaned up)."""
+    """Test hooks: ``KB_TEST_KILL_AT=<step>`` makes this process SIGKILL itself here (nothing is cleaned
+    up); ``KB_TEST_PAUSE_AT=<step>:<seconds>`` makes it wait there (to let another process act meanwhile)."""
     if os.environ.get(KILL_ENV) == step:
         os.kill(os.getpid(), signal.SIGKILL)
+    pause = os.environ.get(PAUSE_ENV, "")
+    if pause.startswith(step + ":"):
+        time.sleep(float(pause.rsplit(":", 1)[1]))
 
 
 def owner_id() -> str:

@@ -75,7 +75,8 @@ class TestKB(KnowledgeBase):
 
 
 def settings_for(data_dir: Path, **update: Any) -> Settings:
-    return Settings(_env_file=None, data_dir=data_dir, embed_model="hashing-test", chroma_host=None, **update)
+    return Settings(_env_file=None, **{"data_dir": data_dir, "embed_model": "hashing-test", "chroma_host": None,
+                                       **update})
 
 
 def snapshot(store: KnowledgeStore, embedder: Any) -> dict[str, Any]:
