@@ -18,12 +18,10 @@ from typing import Any
 
 import streamlit as st
 
-from ingest.loaders.detect import SUPPORTED_TYPES_NL
-from ingest.pipeline import STATUS_NL, FileResult
 from kb.access import PermissionDeniedError, Principal
 from kb.config import TOPICS
-from kb.documents import DocumentMetadata, DocumentNotFoundError, DocumentService
-from kb.store import DocumentRecord
+from kb.services import DocumentMetadata, DocumentNotFoundError, DocumentService
+from kb.services.documents_view import STATUS_NL, SUPPORTED_TYPES_NL, DocumentRecord, FileResult
 from ui import resources
 from ui.unanswered import show_unanswered_groups
 from ui.components import SourceView, escape_markdown, local_time, show_full_text

@@ -118,13 +118,20 @@ def test_upload_pdf_html_and_text_in_one_go(app_env, app_test):
 
 
 def test_document_text_can_be_read_and_gaps_are_shown(app_env, app_test):
+    from kb.config import TOPICS
     from kb.db import record_exchange, start_conversation
 
-    with session_scope(app_env.engine) as session:
-        conversation = start_conversation(session).id
-        for question in ("Hoeveel kost een huurcontract?", "hoeveel kost een huurcontract"):
-            record_exchange(session, conversation, question, "Dat staat niet in de bronnen.", refused=True)
     doc_id = app_env.doc_id("De stichting")
+    own = {r.topic for r in app_env.kb.store.list_documents(partner=PARTNER_A)}
+    other = next(t for t in TOPICS if t not in own)
+    with session_scope(app_env.engine) as session:
+        conversation = start_conversation(session).id  # no topic chosen: the best source's topic counts
+        source = [{"doc_id": doc_id, "chunk_id": "x", "title": "De stichting", "section": "", "score": 0.2, "rank": 1}]
+        for question in ("Hoeveel kost een huurcontract?", "hoeveel kost een huurcontract"):
+            record_exchange(session, conversation, question, "Dat staat niet in de bronnen.", refused=True,
+                            sources=source)
+        elsewhere = start_conversation(session, topic_filter=other).id
+        record_exchange(session, elsewhere, "Geheime vraag over een ander onderwerp?", "Niet gevonden.", refused=True)
     at = open_documents(app_test, app_env.partner_a_token)
     at.selectbox(key="doc_choice_").set_value(doc_id).run()
     at.button(key=f"view_{doc_id}").click().run()
@@ -132,6 +139,7 @@ def test_document_text_can_be_read_and_gaps_are_shown(app_env, app_test):
     assert "Een stichting richt je op bij de notaris met een notariële akte." in texts(at)
     at.toggle(key="documents_show_missing").set_value(True).run()
     assert "**2×** hoeveel kost een huurcontract" in texts(at)  # the newest wording, asked twice
+    assert "Geheime vraag" not in texts(at)  # a partner sees the gaps of their own topics only
 
 
 def test_upload_without_a_file_asks_for_one(app_env, app_test):
