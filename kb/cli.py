@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reindex", parents=[common], help="alles opnieuw embedden vanuit de originelen")
     p.set_defaults(func=cmd_reindex)
 
+    p = sub.add_parser("purge", parents=[common], help="gesprekken ouder dan de bewaartermijn verwijderen")
+    p.add_argument("--days", type=_positive_int, default=None, help="bewaartermijn in dagen (anders KB_RETENTION_DAYS)")
+    p.set_defaults(func=cmd_purge)
+
     p = sub.add_parser("search", parents=[common], help="zoeken in de kennisbank")
     p.add_argument("question", nargs="?")
     p.add_argument("-k", type=_positive_int, default=None, help="aantal resultaten")
@@ -248,6 +252,22 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     _out(args, {"documents": n, "failed": len(report.failed), "chunks": kb.store.chunk_count()},
          lambda: print(f"{n - len(report.failed)} van {n} documenten opnieuw ingelezen ({kb.store.chunk_count()} stukken)."))
     return 0 if report.ok else 1
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from kb.db.accounts import purge_expired_sessions
+    from kb.db.engine import init_db, session_scope
+    from kb.services import ReviewService
+
+    kb = _kb(args)
+    days = args.days or kb.settings.retention_days
+    engine = init_db(kb.settings.resolved_database_url())
+    removed = ReviewService(kb, engine).purge(days)
+    with session_scope(engine) as session:
+        sessions = purge_expired_sessions(session)
+    _out(args, {"conversations_removed": removed, "login_sessions_removed": sessions, "retention_days": days},
+         lambda: print(f"{removed} gesprekken ouder dan {days} dagen verwijderd; {sessions} verlopen inlogsessies."))
+    return 0
 
 
 class UsageError(KbError):
