@@ -77,12 +77,16 @@ def _metadata_fields(prefix: str, principal: Principal, service: DocumentService
                         key=f"{prefix}_url", placeholder="https://…", help="Optioneel: waar het origineel online staat.")
     partner = None
     if principal.role == "staff":
-        known = service.partners()
-        partner = st.text_input(
+        chosen = current.partner if current else service.kb.settings.default_partner
+        known = sorted(set(service.partners()) | {chosen}, key=str.casefold)
+        partner = st.selectbox(  # the registered organisations; a new one only when typed on purpose
             "Partnerorganisatie",
-            value=current.partner if current else service.kb.settings.default_partner,
+            known,
+            index=known.index(chosen),
             key=f"{prefix}_partner",
-            help="Bekende partners: " + (", ".join(known) if known else "nog geen"),
+            accept_new_options=True,
+            help="Kies een bekende organisatie, of typ de naam van een nieuwe. Hoofdletters, spaties en "
+                 "streepjes maken geen nieuwe organisatie.",
         )
     return DocumentMetadata(title=title, topic=topic, valid_from=valid_from, url=url, partner=partner)
 
