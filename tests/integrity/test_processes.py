@@ -17,6 +17,9 @@ from kb.db.models import AuditEvent
 from kb.documents import DocumentService
 from test_store import chroma_server  # noqa: F401  (the real `chroma run` fixture)
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "db"))
+from test_migrations import postgres_url  # noqa: E402,F401  (the throwaway PostgreSQL cluster fixture)
+
 from integrity.support import (
     QUERIES, ROOT, TestKB, env_for, kb_command, settings_for, snapshot, write_corpus,
 )
@@ -80,11 +83,14 @@ def test_reindex_while_another_process_searches(tmp_path, hashing_embedder):
     assert (got["docs"], got["chunks"], got["searches"]) == (clean["docs"], clean["chunks"], clean["searches"])
 
 
-def _concurrent_writers(tmp_path: Path, embedder, **chroma: str) -> None:
+def _concurrent_writers(tmp_path: Path, embedder, database_url: str | None = None, **chroma: str) -> None:
     """The CLI ingests one organisation's files while the app's service adds another's, at the same time.
     Nothing may be lost: every document, every audit entry, the revision counter moved once per change,
     and every chunk is found by vector search."""
-    update = {"chroma_host": chroma["KB_CHROMA_HOST"], "chroma_port": int(chroma["KB_CHROMA_PORT"])} if chroma else {}
+    update: dict = {"chroma_host": chroma["KB_CHROMA_HOST"], "chroma_port": int(chroma["KB_CHROMA_PORT"])} if chroma else {}
+    if database_url:
+        update["database_url"] = database_url
+        chroma = {**chroma, "KB_DATABASE_URL": database_url}
     data = tmp_path / "data"
     cli_docs = write_corpus(tmp_path / "cli", 8)
     app_docs = tmp_path / "app"
@@ -130,3 +136,7 @@ def test_app_and_cli_write_at_once_embedded(tmp_path, hashing_embedder):
 @pytest.mark.server
 def test_app_and_cli_write_at_once_against_chroma_server(tmp_path, hashing_embedder, chroma_server):  # noqa: F811
     _concurrent_writers(tmp_path, hashing_embedder, KB_CHROMA_HOST="127.0.0.1", KB_CHROMA_PORT=str(chroma_server))
+
+
+def test_app_and_cli_write_at_once_with_postgresql(tmp_path, hashing_embedder, postgres_url):  # noqa: F811
+    _concurrent_writers(tmp_path, hashing_embedder, database_url=postgres_url)
