@@ -4,9 +4,10 @@ staff member, or a partner organisation's account. No database or Streamlit need
 
 from __future__ import annotations
 
-from kb.errors import KbError
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
+
+from kb.errors import KbError
 
 if TYPE_CHECKING:
     from kb.db.models import User

@@ -8,26 +8,25 @@ change that reaches the store is written to the audit log (who, what, when). No 
 
 from __future__ import annotations
 
-from kb.errors import KbError
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from collections.abc import Callable
-
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ingest.pipeline import DocumentOverrides, FileResult, IngestReport, collect_files, iso_date
-from kb.access import Principal, PermissionDeniedError, require_manage
-from kb.naming import make_doc_id, organisation_key
+from kb.access import PermissionDeniedError, Principal, require_manage
 from kb.config import TOPICS
 from kb.db.audit import list_events, log_event
 from kb.db.engine import session_scope
 from kb.db.models import AuditEvent, Document
+from kb.errors import KbError
+from kb.naming import make_doc_id
 from kb.store import DocumentRecord
 
 if TYPE_CHECKING:
@@ -62,9 +61,7 @@ def check_url(url: str | None) -> str | None:
         return None
     parts = urlsplit(text)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise ValueError(
-            f"ongeldige URL '{text}': gebruik een volledig webadres dat begint met https:// of http://"
-        )
+        raise ValueError(f"ongeldige URL '{text}': gebruik een volledig webadres dat begint met https:// of http://")
     return text
 
 
@@ -197,10 +194,11 @@ class DocumentService:
         self,
         principal: Principal,
         paths: list[Path],
-        overrides: DocumentOverrides = DocumentOverrides(),
+        overrides: DocumentOverrides | None = None,
         on_result: Callable[[FileResult], None] | None = None,
     ) -> IngestReport:
         """Ingest files and folders (the CLI): staff only; each change is audited in its own transaction."""
+        overrides = overrides or DocumentOverrides()
         if principal.role != "staff":
             require_manage(principal, overrides.partner or self.kb.settings.default_partner)
         report = IngestReport()
@@ -222,9 +220,14 @@ class DocumentService:
 
         def audit(session: Session, removed: DocumentRecord) -> None:
             require_manage(principal, removed.partner)  # the document as it is now, inside the transaction
-            log_event(session, username=principal.username, action="remove", doc_id=doc_id,
-                      partner_org=removed.partner,
-                      detail=f"{removed.title} ({removed.source}, {removed.chunk_count} stukken)")
+            log_event(
+                session,
+                username=principal.username,
+                action="remove",
+                doc_id=doc_id,
+                partner_org=removed.partner,
+                detail=f"{removed.title} ({removed.source}, {removed.chunk_count} stukken)",
+            )
 
         removed = self.kb.store.remove_document(doc_id, audit=audit)
         if removed is None:

@@ -18,36 +18,35 @@ named step (tests only).
 
 from __future__ import annotations
 
-from kb.errors import KbError
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import re
 import shutil
-import fcntl
 import signal
 import socket
 import threading
 import time
 import uuid
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import chromadb
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
-
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session
 
 from kb.config import Settings
-from kb.db.audit import log_event
 from kb.db.engine import init_db, session_scope
 from kb.db.models import Document, DocumentVersion, Organisation, StoreState, utcnow
 from kb.embeddings import ChromaEmbeddingFunction
+from kb.errors import KbError
 from kb.naming import organisation_key
 
 log = logging.getLogger(__name__)
@@ -90,17 +89,27 @@ class DocumentRecord:
         return {k: v for k, v in data.items() if v is not None}
 
     @classmethod
-    def from_row(cls, doc: Document) -> "DocumentRecord":
+    def from_row(cls, doc: Document) -> DocumentRecord:
         return cls(
-            doc_id=doc.doc_id, source=doc.source, title=doc.title, partner=doc.organisation.name,
-            topic=doc.topic, language=doc.language, ingested_at=doc.ingested_at, sha256=doc.sha256,
-            kind=doc.kind, chunk_count=doc.chunk_count, valid_from=doc.valid_from, url=doc.url,
-            original=doc.original, extra=dict(doc.extra or {}),
+            doc_id=doc.doc_id,
+            source=doc.source,
+            title=doc.title,
+            partner=doc.organisation.name,
+            topic=doc.topic,
+            language=doc.language,
+            ingested_at=doc.ingested_at,
+            sha256=doc.sha256,
+            kind=doc.kind,
+            chunk_count=doc.chunk_count,
+            valid_from=doc.valid_from,
+            url=doc.url,
+            original=doc.original,
+            extra=dict(doc.extra or {}),
         )
 
     @classmethod
-    def from_metadata(cls, meta: dict[str, Any]) -> "DocumentRecord":
-        known = {f for f in cls.__dataclass_fields__}
+    def from_metadata(cls, meta: dict[str, Any]) -> DocumentRecord:
+        known = set(cls.__dataclass_fields__)
         data = {k: v for k, v in meta.items() if k in known}
         data["extra"] = json.loads(meta.get("extra") or "{}")
         data["chunk_count"] = int(meta.get("chunk_count", 0))
@@ -140,7 +149,7 @@ class StoredChunk:
         return f"{self.header}\n\n{self.text}" if self.header else self.text
 
     @classmethod
-    def from_record(cls, chunk_id: str, text: str, meta: dict[str, Any]) -> "StoredChunk":
+    def from_record(cls, chunk_id: str, text: str, meta: dict[str, Any]) -> StoredChunk:
         return cls(
             chunk_id=chunk_id,
             doc_id=str(meta["doc_id"]),
@@ -197,9 +206,7 @@ def make_client(settings: Settings, fresh: bool = False) -> Any:
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     try:
         if settings.chroma_host:
-            return chromadb.HttpClient(
-                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
-            )
+            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
         folder = settings.resolved_store_dir() / "chroma"
         folder.mkdir(parents=True, exist_ok=True)
         if fresh:
@@ -342,7 +349,8 @@ class KnowledgeStore:
         """Bump the revision first thing in a change transaction: it takes the write lock (SQLite) or the
         row lock (PostgreSQL), so change transactions run one after the other and never lose an update."""
         session.execute(
-            update(StoreState).where(StoreState.key == "revision")
+            update(StoreState)
+            .where(StoreState.key == "revision")
             .values(number=StoreState.number + 1, updated_at=utcnow())
         )
         self._revision_read = None
@@ -419,7 +427,7 @@ class KnowledgeStore:
         if self._live_cache is None or self._live_cache[0] != revision:
             with self._tx() as s:
                 rows = s.execute(select(Document.doc_id, Document.current_version)).all()
-            self._live_cache = (revision, {d: v for d, v in rows})
+            self._live_cache = (revision, dict(rows))
         return self._live_cache[1]
 
     def get_document(self, doc_id: str) -> DocumentRecord | None:
@@ -482,7 +490,10 @@ class KnowledgeStore:
             where={"$and": [{"doc_id": doc_id}, {"version": version}, {"kind": "chunk"}]},
             include=["metadatas", "documents"],
         )
-        chunks = [StoredChunk.from_record(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        chunks = [
+            StoredChunk.from_record(i, t, m)
+            for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=False)
+        ]
         return sorted(chunks, key=lambda c: c.index)
 
     def _is_live(self, chunk_id: str, live: dict[str, str]) -> bool:
@@ -494,22 +505,28 @@ class KnowledgeStore:
             return []
         live = self._live()
         got = self.chunks.get(ids=chunk_ids, include=["metadatas", "documents"])
-        by_id = {i: StoredChunk.from_record(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])}
+        by_id = {
+            i: StoredChunk.from_record(i, t, m)
+            for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=False)
+        }
         return [by_id[c] for c in chunk_ids if c in by_id and self._is_live(c, live)]
+
     def passage_vectors(self, chunk_ids: list[str]) -> dict[str, list[tuple[str, np.ndarray]]]:
         """For each chunk: its passages with their stored vectors, or the chunk itself when it has none."""
         out: dict[str, list[tuple[str, np.ndarray]]] = {cid: [] for cid in chunk_ids}
         if not chunk_ids:
             return out
-        got = self.chunks.get(where={"parent": {"$in": list(chunk_ids)}}, include=["documents", "embeddings", "metadatas"])
-        for rid, text, vec, meta in sorted(
-            zip(got["ids"], got["documents"], got["embeddings"], got["metadatas"]), key=lambda r: r[0]
+        got = self.chunks.get(
+            where={"parent": {"$in": list(chunk_ids)}}, include=["documents", "embeddings", "metadatas"]
+        )
+        for _rid, text, vec, meta in sorted(
+            zip(got["ids"], got["documents"], got["embeddings"], got["metadatas"], strict=False), key=lambda r: r[0]
         ):
             out[str(meta["parent"])].append((text, np.asarray(vec, dtype=np.float32)))
         lone = [cid for cid, units in out.items() if not units]
         if lone:
             got = self.chunks.get(ids=lone, include=["documents", "embeddings"])
-            for rid, text, vec in zip(got["ids"], got["documents"], got["embeddings"]):
+            for rid, text, vec in zip(got["ids"], got["documents"], got["embeddings"], strict=False):
                 out[rid].append((text, np.asarray(vec, dtype=np.float32)))
         return out
 
@@ -532,7 +549,7 @@ class KnowledgeStore:
         while True:
             res = collection.query(query_embeddings=query, n_results=n, where=where, include=["distances"])
             best: dict[str, float] = {}
-            for rid, dist in zip(res["ids"][0], res["distances"][0]):
+            for rid, dist in zip(res["ids"][0], res["distances"][0], strict=False):
                 chunk_id = parent_chunk_id(rid)
                 if not self._is_live(chunk_id, live):
                     continue  # a version being written, or one just replaced
@@ -546,7 +563,6 @@ class KnowledgeStore:
         ranked = sorted(best, key=lambda cid: best[cid], reverse=True)[:k]
         found = {chunk.chunk_id: chunk for chunk in self.get_chunks(ranked)}
         return [(found[cid], best[cid]) for cid in ranked if cid in found]
-
 
     # ----------------------------------------------------------------------------- changes
     def replace_document(
@@ -571,16 +587,29 @@ class KnowledgeStore:
             return self._replace(record, chunks, embeddings, full_text, original, audit)
 
     def _replace(
-        self, record: DocumentRecord, chunks: list[NewChunk], embeddings: np.ndarray, full_text: str,
-        original: Path | None, audit: Callable[[Session, str], None] | None,
+        self,
+        record: DocumentRecord,
+        chunks: list[NewChunk],
+        embeddings: np.ndarray,
+        full_text: str,
+        original: Path | None,
+        audit: Callable[[Session, str], None] | None,
     ) -> str:
         version = uuid.uuid4().hex[:16]
         record.partner = self.organisation_name(record.partner)  # the chunks carry the canonical name
         kept = self._original_rel(record.doc_id, version, record.source) if original else None
         collection = self.chunks
         with self._tx() as s:  # (1) the pending version: from now on a crash leaves work the sweep finds
-            s.add(DocumentVersion(version=version, doc_id=record.doc_id, state="pending", owner=owner_id(),
-                                  collection=collection.name, original=kept))
+            s.add(
+                DocumentVersion(
+                    version=version,
+                    doc_id=record.doc_id,
+                    state="pending",
+                    owner=owner_id(),
+                    collection=collection.name,
+                    original=kept,
+                )
+            )
         kill_point("registered")
         try:
             if original is not None and kept is not None:  # (2) original and chunks, invisible until (3)
@@ -609,7 +638,11 @@ class KnowledgeStore:
         return action
 
     def _switch(
-        self, record: DocumentRecord, version: str, full_text: str, collection_name: str,
+        self,
+        record: DocumentRecord,
+        version: str,
+        full_text: str,
+        collection_name: str,
         audit: Callable[[Session, str], None] | None,
     ) -> tuple[str, list[str]]:
         """(3) One transaction: the new version live, the old one superseded, the audit entry, the revision."""
@@ -764,7 +797,11 @@ class KnowledgeStore:
         """
         with self._tx() as s:
             rows = list(s.scalars(select(DocumentVersion).where(DocumentVersion.state != "live")))
-            states = list(s.scalars(select(StoreState).where(StoreState.key.like("building:%") | StoreState.key.like("retired:%"))))
+            states = list(
+                s.scalars(
+                    select(StoreState).where(StoreState.key.like("building:%") | StoreState.key.like("retired:%"))
+                )
+            )
         done = [r.version for r in rows if r.state != "pending" or not _owner_alive(r.owner, r.created_at)]
         if not done and not states:
             return {"versions": 0, "collections": 0}
@@ -810,10 +847,8 @@ class KnowledgeStore:
             if r.original:
                 folder = (self.originals_dir / r.original).parent
                 shutil.rmtree(folder, ignore_errors=True)
-                try:
-                    folder.parent.rmdir()  # the document's folder, when no version is left in it
-                except OSError:
-                    pass
+                with suppress(OSError):  # the document's folder, when no version is left in it
+                    folder.parent.rmdir()
         kill_point("old_originals_deleted")
         with self._tx() as s:
             s.execute(
@@ -821,10 +856,8 @@ class KnowledgeStore:
             )
 
     def _delete_collection(self, name: str) -> None:
-        try:
+        with suppress(Exception):  # already gone
             self.client.delete_collection(name)
-        except Exception:  # already gone
-            pass
 
     # ----------------------------------------------------------------------------- take-over of the old register
     def _take_over_chroma_register(self) -> None:
@@ -850,7 +883,7 @@ class KnowledgeStore:
             self._bump(s)
             if s.scalar(select(StoreState.number).where(StoreState.key == "register_imported")):
                 return  # another process did it
-            for rid, meta, text in zip(got["ids"], got["metadatas"], got["documents"]):
+            for rid, meta, text in zip(got["ids"], got["metadatas"], got["documents"], strict=False):
                 if rid == _LEGACY_REVISION_ID:
                     revision = int(meta.get("revision", 0))
                     continue
@@ -865,18 +898,40 @@ class KnowledgeStore:
                     version = uuid.uuid4().hex[:16]  # no chunks: a document that needs re-ingesting
                 stale += [v for v in found if v != version]
                 org = self._organisation(s, record.partner)
-                s.add(Document(
-                    doc_id=record.doc_id, organisation_id=org.id, source=record.source, title=record.title,
-                    topic=record.topic, language=record.language, kind=record.kind, sha256=record.sha256,
-                    ingested_at=record.ingested_at, valid_from=record.valid_from, url=record.url,
-                    original=record.original, chunk_count=record.chunk_count, extra=record.extra,
-                    full_text=text or "", current_version=version,
-                ))
-                s.add(DocumentVersion(version=version, doc_id=record.doc_id, state="live", owner=owner_id(),
-                                      collection=self.base_name, original=record.original))
+                s.add(
+                    Document(
+                        doc_id=record.doc_id,
+                        organisation_id=org.id,
+                        source=record.source,
+                        title=record.title,
+                        topic=record.topic,
+                        language=record.language,
+                        kind=record.kind,
+                        sha256=record.sha256,
+                        ingested_at=record.ingested_at,
+                        valid_from=record.valid_from,
+                        url=record.url,
+                        original=record.original,
+                        chunk_count=record.chunk_count,
+                        extra=record.extra,
+                        full_text=text or "",
+                        current_version=version,
+                    )
+                )
+                s.add(
+                    DocumentVersion(
+                        version=version,
+                        doc_id=record.doc_id,
+                        state="live",
+                        owner=owner_id(),
+                        collection=self.base_name,
+                        original=record.original,
+                    )
+                )
                 imported += 1
-            s.execute(update(StoreState).where(StoreState.key == "revision")
-                      .values(number=StoreState.number + revision))
+            s.execute(
+                update(StoreState).where(StoreState.key == "revision").values(number=StoreState.number + revision)
+            )
             self._set_state(s, "register_imported", str(imported), number=1)
         if stale:
             chunks.delete(where={"version": {"$in": stale}})
@@ -896,7 +951,7 @@ class KnowledgeStore:
             ids.append(f"{record.doc_id}::{version}::{c.index:05d}")
             texts.append(c.text)
             metas.append(self._chunk_metadata(record, c, version))
-        for c, chunk_id in zip(chunks, list(ids)):
+        for c, chunk_id in zip(chunks, list(ids), strict=False):
             for j, passage in enumerate(c.passages):
                 ids.append(f"{chunk_id}::p{j:03d}")
                 texts.append(passage)
@@ -938,8 +993,7 @@ class KnowledgeStore:
             if not ids:
                 return
             columns = [got[name] for name in include]
-            for row in zip(ids, *columns):
-                yield row
+            yield from zip(ids, *columns, strict=False)
             offset += len(ids)
             if len(ids) < _GET_PAGE:
                 return

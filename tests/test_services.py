@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kb.access import PermissionDeniedError, Principal
-from kb.db import dispose_engines, init_db, record_exchange, session_scope, start_conversation
+from kb.db import dispose_engines, record_exchange, session_scope, start_conversation
 from kb.db.models import Conversation, Exchange
 from kb.documents import DocumentService
 from kb.errors import KbError
@@ -61,8 +61,14 @@ def test_partners_see_the_gaps_of_their_own_topics_and_staff_all(kb, tmp_path):
     with session_scope(engine) as s:
         c = start_conversation(s).id
         for question, doc in (("Vraag over giften?", a_doc), ("Vraag over een lening?", b_doc)):
-            record_exchange(s, c, question, "niet gevonden", refused=True,
-                            sources=[{"doc_id": doc, "chunk_id": "x", "title": "", "section": "", "score": 0.1, "rank": 1}])
+            record_exchange(
+                s,
+                c,
+                question,
+                "niet gevonden",
+                refused=True,
+                sources=[{"doc_id": doc, "chunk_id": "x", "title": "", "section": "", "score": 0.1, "rank": 1}],
+            )
         chosen = start_conversation(s, topic_filter="belasting").id
         record_exchange(s, chosen, "Vraag met onderwerp belasting?", "niet gevonden", refused=True)
         record_exchange(s, start_conversation(s).id, "Vraag zonder bron?", "niet gevonden", refused=True)
@@ -79,7 +85,7 @@ def test_partners_see_the_gaps_of_their_own_topics_and_staff_all(kb, tmp_path):
 
 def test_purge_removes_conversations_older_than_the_retention(kb):
     engine = kb.store.engine
-    now = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
     with session_scope(engine) as s:
         old = start_conversation(s, now=now - dt.timedelta(days=400)).id
         record_exchange(s, old, "oud?", "antwoord", now=now - dt.timedelta(days=400))
@@ -94,10 +100,20 @@ def test_purge_removes_conversations_older_than_the_retention(kb):
 
 
 def test_kb_purge_command(tmp_path):
-    env = {"KB_DATA_DIR": str(tmp_path / "data"), "KB_EMBED_MODEL": "hashing-test", "PATH": "/usr/bin:/bin",
-           "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-m", "kb.cli", "purge", "--days", "30", "--json"], env=env, cwd=ROOT,
-                         capture_output=True, text=True, timeout=120)
+    env = {
+        "KB_DATA_DIR": str(tmp_path / "data"),
+        "KB_EMBED_MODEL": "hashing-test",
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "kb.cli", "purge", "--days", "30", "--json"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert '"retention_days": 30' in out.stdout
 
@@ -105,14 +121,19 @@ def test_kb_purge_command(tmp_path):
 def test_cli_reports_a_kb_error_once_without_traceback(tmp_path):
     """``KB_ANSWERER=openai kb ask …`` with no server used to end in a traceback."""
     runner = [sys.executable, str(ROOT / "tests" / "integrity" / "kb_hashing.py")]
-    env = {"KB_DATA_DIR": str(tmp_path / "data"), "KB_EMBED_MODEL": "hashing-test", "PATH": "/usr/bin:/bin",
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        "KB_DATA_DIR": str(tmp_path / "data"),
+        "KB_EMBED_MODEL": "hashing-test",
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+    }
     doc = tmp_path / "stichting.md"
     doc.write_text("# Stichting\n\nEen stichting heeft een bestuur en geen leden.\n", encoding="utf-8")
     assert subprocess.run([*runner, "ingest", str(doc)], env=env, capture_output=True, timeout=300).returncode == 0
     env |= {"KB_ANSWERER": "openai", "KB_LLM_BASE_URL": "http://127.0.0.1:9/v1", "KB_LLM_TIMEOUT": "5"}
-    out = subprocess.run([*runner, "ask", "Heeft een stichting leden?"], env=env, capture_output=True, text=True,
-                         timeout=300)
+    out = subprocess.run(
+        [*runner, "ask", "Heeft een stichting leden?"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 1
     assert "Traceback" not in out.stderr
     assert "kb: het taalmodel gaf geen antwoord" in out.stderr
@@ -157,6 +178,7 @@ def test_no_import_cycle_between_kb_and_ingest_modules():
         name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
         modules[name] = path
     graph = {m: {i for i in _imports(p) if i in modules} for m, p in modules.items()}
+
     # a package-level cycle: an ingest module importing a kb module that (transitively) imports ingest
     def reaches(start: str, prefix: str) -> bool:
         seen, todo = set(), [start]
@@ -169,5 +191,6 @@ def test_no_import_cycle_between_kb_and_ingest_modules():
                     seen.add(nxt)
                     todo.append(nxt)
         return False
+
     kb_used_by_ingest = {i for m in modules if m.startswith("ingest") for i in graph[m] if i.startswith("kb")}
     assert not [m for m in kb_used_by_ingest if reaches(m, "ingest")]

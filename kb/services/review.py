@@ -61,9 +61,12 @@ class ReviewService:
             own_topics: set[str] = set()
             if principal.role == "partner":
                 own_topics = {
-                    t for (t,) in session.execute(
-                        select(Document.topic).join(Organisation)
-                        .where(Organisation.key == organisation_key(principal.partner_org)).distinct()
+                    t
+                    for (t,) in session.execute(
+                        select(Document.topic)
+                        .join(Organisation)
+                        .where(Organisation.key == organisation_key(principal.partner_org))
+                        .distinct()
                     )
                 }
         out = []
@@ -93,9 +96,11 @@ class ReviewService:
         cutoff = (now or utcnow()) - timedelta(days=days)
         with session_scope(self.engine) as session:
             recent = select(Exchange.conversation_id).where(Exchange.created_at >= cutoff)
-            old = list(session.scalars(
-                select(Conversation.id).where(Conversation.created_at < cutoff, Conversation.id.not_in(recent))
-            ))
+            old = list(
+                session.scalars(
+                    select(Conversation.id).where(Conversation.created_at < cutoff, Conversation.id.not_in(recent))
+                )
+            )
             if old:
                 session.execute(delete(Exchange).where(Exchange.conversation_id.in_(old)))
                 session.execute(delete(Conversation).where(Conversation.id.in_(old)))

@@ -16,18 +16,45 @@ from kb.store import KnowledgeStore
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER = Path(__file__).resolve().parent / "kb_hashing.py"
-QUERIES = ("Heeft een stichting een bestuur?", "leden van de vereniging in het dorpshuis",
-           "subsidie voor zonnepanelen op de molen", "raad van toezicht")
-PLACES = ("dorpshuis", "molen", "buurthuis", "kerk", "school", "sporthal", "bibliotheek", "boerderij",
-          "haven", "station")
-THINGS = ("warmtepomp", "zonnepanelen", "isolatie", "laadpaal", "moestuin", "speeltuin", "jeugdclub",
-          "koor", "markt", "fietsenstalling")
+QUERIES = (
+    "Heeft een stichting een bestuur?",
+    "leden van de vereniging in het dorpshuis",
+    "subsidie voor zonnepanelen op de molen",
+    "raad van toezicht",
+)
+PLACES = (
+    "dorpshuis",
+    "molen",
+    "buurthuis",
+    "kerk",
+    "school",
+    "sporthal",
+    "bibliotheek",
+    "boerderij",
+    "haven",
+    "station",
+)
+THINGS = (
+    "warmtepomp",
+    "zonnepanelen",
+    "isolatie",
+    "laadpaal",
+    "moestuin",
+    "speeltuin",
+    "jeugdclub",
+    "koor",
+    "markt",
+    "fietsenstalling",
+)
 
 
 def guide(n: int, variant: str = "") -> str:
     place, thing = PLACES[n % len(PLACES)], THINGS[(3 * n + 1) % len(THINGS)]
-    extra = (f"\n## Wijziging\n\nIn versie {variant} krijgt de stichting van de {place} ook een raad van "
-             f"toezicht.\n") if variant else ""
+    extra = (
+        (f"\n## Wijziging\n\nIn versie {variant} krijgt de stichting van de {place} ook een raad van toezicht.\n")
+        if variant
+        else ""
+    )
     return (
         f"---\ntitle: Gids {n}\ntopic: rechtsvorm\npartner: Partner A\n---\n# Gids over de {place}\n\n"
         f"## Bestuur\n\nEen stichting voor de {place} heeft een bestuur" + " en geen leden" * (n % 3) + ".\n\n"
@@ -57,8 +84,9 @@ def kb_command(*args: str) -> list[str]:
 
 
 def run_kb(data_dir: Path, *args: str, **extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run(kb_command(*args), env=env_for(data_dir, **extra), cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        kb_command(*args), env=env_for(data_dir, **extra), cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
 
 
 class TestKB(KnowledgeBase):
@@ -75,8 +103,9 @@ class TestKB(KnowledgeBase):
 
 
 def settings_for(data_dir: Path, **update: Any) -> Settings:
-    return Settings(_env_file=None, **{"data_dir": data_dir, "embed_model": "hashing-test", "chroma_host": None,
-                                       **update})
+    return Settings(
+        _env_file=None, **{"data_dir": data_dir, "embed_model": "hashing-test", "chroma_host": None, **update}
+    )
 
 
 def snapshot(store: KnowledgeStore, embedder: Any) -> dict[str, Any]:
@@ -100,10 +129,14 @@ def snapshot(store: KnowledgeStore, embedder: Any) -> dict[str, Any]:
     originals_ok = []
     for record in store.list_documents():
         path = store.original_path(record)
-        originals_ok.append((record.doc_id, path is not None and hashlib.sha256(path.read_bytes()).hexdigest()
-                             == record.sha256))
-    files = sorted(str(p.relative_to(store.originals_dir)) for p in store.originals_dir.rglob("*") if p.is_file()) \
-        if store.originals_dir.exists() else []
+        originals_ok.append(
+            (record.doc_id, path is not None and hashlib.sha256(path.read_bytes()).hexdigest() == record.sha256)
+        )
+    files = (
+        sorted(str(p.relative_to(store.originals_dir)) for p in store.originals_dir.rglob("*") if p.is_file())
+        if store.originals_dir.exists()
+        else []
+    )
     expected_files = sorted(r.original for r in store.list_documents() if r.original)
     return {
         "docs": docs,

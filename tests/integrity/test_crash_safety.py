@@ -19,14 +19,19 @@ from pathlib import Path
 
 import pytest
 
-from kb.documents import DocumentService
+from integrity.support import (
+    TestKB,
+    env_for,
+    kb_command,
+    run_kb,
+    settings_for,
+    snapshot,
+    write_corpus,
+)
 from kb.access import Principal
 from kb.db import dispose_engines
+from kb.documents import DocumentService
 from kb.store import KnowledgeStore
-
-from integrity.support import (
-    TestKB, env_for, kb_command, run_kb, settings_for, snapshot, write_corpus,
-)
 
 N_DOCS = 6
 CHANGED = {1, 4}
@@ -151,8 +156,13 @@ def test_random_kills_during_ingest_and_replace(corpora, references, tmp_path, h
         if time.monotonic() > deadline:
             break
         folder, name = (v1, "v1") if round_ % 2 == 0 else (v2, "v2")
-        proc = subprocess.Popen(kb_command("ingest", str(folder)), env=env_for(data), stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, text=True)
+        proc = subprocess.Popen(
+            kb_command("ingest", str(folder)),
+            env=env_for(data),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         assert proc.stdout is not None
         proc.stdout.readline()  # the first file is done: the process is inside its work
         time.sleep(rng.uniform(0.0, 0.4))

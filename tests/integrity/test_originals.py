@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from integrity.support import TestKB, settings_for
 from kb.access import Principal
 from kb.documents import DocumentService
 from kb.store import original_folder
-
-from integrity.support import TestKB, settings_for
 
 STAFF = Principal("test", "staff")
 

@@ -10,18 +10,25 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from test_store import chroma_server  # noqa: F401  (the real `chroma run` fixture)
 
 from kb.access import Principal
 from kb.db import dispose_engines
 from kb.db.models import AuditEvent
 from kb.documents import DocumentService
-from test_store import chroma_server  # noqa: F401  (the real `chroma run` fixture)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "db"))
-from test_migrations import postgres_url  # noqa: E402,F401  (the throwaway PostgreSQL cluster fixture)
+from test_migrations import postgres_url  # noqa: F401  (the throwaway PostgreSQL cluster fixture)
 
 from integrity.support import (
-    QUERIES, ROOT, TestKB, env_for, kb_command, settings_for, snapshot, write_corpus,
+    QUERIES,
+    ROOT,
+    TestKB,
+    env_for,
+    kb_command,
+    settings_for,
+    snapshot,
+    write_corpus,
 )
 
 APP_WRITER = Path(__file__).resolve().parent / "app_writer.py"
@@ -47,8 +54,14 @@ def test_reindex_while_another_process_searches(tmp_path, hashing_embedder):
     old_collection = kb.store.active_collection_name()
     dispose_engines()
 
-    searcher = subprocess.Popen(kb_command("search", "--batch", "-", "-k", "3"), env=env_for(data),
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    searcher = subprocess.Popen(
+        kb_command("search", "--batch", "-", "-k", "3"),
+        env=env_for(data),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert searcher.stdin is not None and searcher.stdout is not None
 
     def ask(question: str) -> list[str]:
@@ -61,8 +74,13 @@ def test_reindex_while_another_process_searches(tmp_path, hashing_embedder):
     before = {q: ask(q) for q in QUERIES}
     assert all(before.values())
     # the reindex waits a moment before and after its switch, so searches run on both sides of it
-    reindex = subprocess.Popen(kb_command("reindex"), env=env_for(data, KB_TEST_PAUSE_AT="reindex_built:2.5"),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    reindex = subprocess.Popen(
+        kb_command("reindex"),
+        env=env_for(data, KB_TEST_PAUSE_AT="reindex_built:2.5"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     answers = 0
     while reindex.poll() is None:
         for q in QUERIES:
@@ -87,7 +105,9 @@ def _concurrent_writers(tmp_path: Path, embedder, database_url: str | None = Non
     """The CLI ingests one organisation's files while the app's service adds another's, at the same time.
     Nothing may be lost: every document, every audit entry, the revision counter moved once per change,
     and every chunk is found by vector search."""
-    update: dict = {"chroma_host": chroma["KB_CHROMA_HOST"], "chroma_port": int(chroma["KB_CHROMA_PORT"])} if chroma else {}
+    update: dict = (
+        {"chroma_host": chroma["KB_CHROMA_HOST"], "chroma_port": int(chroma["KB_CHROMA_PORT"])} if chroma else {}
+    )
     if database_url:
         update["database_url"] = database_url
         chroma = {**chroma, "KB_DATABASE_URL": database_url}
@@ -102,10 +122,21 @@ def _concurrent_writers(tmp_path: Path, embedder, database_url: str | None = Non
     dispose_engines()
 
     env = env_for(data, **chroma)
-    cli = subprocess.Popen(kb_command("ingest", str(cli_docs), "--json"), env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)
-    app = subprocess.Popen([sys.executable, str(APP_WRITER), "Dorpshuis West", *map(str, sorted(app_docs.glob("*.md")))],
-                           env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cli = subprocess.Popen(
+        kb_command("ingest", str(cli_docs), "--json"),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    app = subprocess.Popen(
+        [sys.executable, str(APP_WRITER), "Dorpshuis West", *map(str, sorted(app_docs.glob("*.md")))],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     cli_out, cli_err = cli.communicate(timeout=300)
     app_out, app_err = app.communicate(timeout=300)
     assert cli.returncode == 0, cli_err[-2000:]

@@ -8,10 +8,9 @@ import chromadb
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
+from integrity.support import TestKB, settings_for, snapshot, write_corpus
 from kb.db import dispose_engines
 from kb.store import DocumentRecord
-
-from integrity.support import TestKB, settings_for, snapshot, write_corpus
 
 
 def test_a_chroma_register_is_taken_over_on_first_start(tmp_path, hashing_embedder):
@@ -29,18 +28,26 @@ def test_a_chroma_register_is_taken_over_on_first_start(tmp_path, hashing_embedd
     (data / "samenweten.db").unlink()
     for extra in data.glob("samenweten.db-*"):
         extra.unlink()
-    client = chromadb.PersistentClient(path=str(data / "store" / "chroma"),
-                                       settings=ChromaSettings(anonymized_telemetry=False))
+    client = chromadb.PersistentClient(
+        path=str(data / "store" / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
+    )
     register = client.get_or_create_collection("samenweten_documents", embedding_function=None)
-    register.add(ids=[r.doc_id for r, _ in records], documents=[t for _, t in records],
-                 embeddings=[[1.0, 0.0]] * len(records), metadatas=[r.to_metadata() for r, _ in records])
+    register.add(
+        ids=[r.doc_id for r, _ in records],
+        documents=[t for _, t in records],
+        embeddings=[[1.0, 0.0]] * len(records),
+        metadatas=[r.to_metadata() for r, _ in records],
+    )
     register.add(ids=["__revision__"], documents=[""], embeddings=[[1.0, 0.0]], metadatas=[{"revision": revision}])
     chunks = client.get_collection("samenweten_chunks_hashing-test", embedding_function=None)
     victim: DocumentRecord = records[0][0]
     got = chunks.get(where={"doc_id": victim.doc_id}, include=["metadatas", "documents", "embeddings"])
-    chunks.add(ids=[i.replace("::", "::0ld", 1) for i in got["ids"]], documents=got["documents"],
-               embeddings=[np.asarray(e).tolist() for e in got["embeddings"]],
-               metadatas=[{**m, "version": "0ld" + m["version"]} for m in got["metadatas"]])
+    chunks.add(
+        ids=[i.replace("::", "::0ld", 1) for i in got["ids"]],
+        documents=got["documents"],
+        embeddings=[np.asarray(e).tolist() for e in got["embeddings"]],
+        metadatas=[{**m, "version": "0ld" + m["version"]} for m in got["metadatas"]],
+    )
     client.clear_system_cache()
 
     upgraded = TestKB(settings_for(data), hashing_embedder)

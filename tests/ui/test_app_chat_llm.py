@@ -3,10 +3,9 @@ stream ends — removed markers and warnings show at once, not after the next re
 
 from __future__ import annotations
 
+from apptest_support import plain
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
-
-from apptest_support import plain
 
 REPLY = "Een stichting heeft een bestuur dat beslist [1]. Dat staat ook in bron [9]."
 
