@@ -491,7 +491,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
         print(f"kb setup: map met de startkennisbank ontbreekt: {settings.starter_kb_dir}", file=sys.stderr)
         return 1
     print(f"Startkennisbank inlezen uit {settings.starter_kb_dir} …", file=sys.stderr)
-    report = kb.pipeline.ingest_paths([settings.starter_kb_dir], DocumentOverrides())
+    report = _documents(kb).ingest_paths(_cli_principal(), [settings.starter_kb_dir], DocumentOverrides())
     for r in report.failed:
         print(r.error, file=sys.stderr)
     print(f"{report.count('added')} documenten ingelezen ({kb.store.chunk_count()} stukken).", file=sys.stderr)

@@ -20,6 +20,7 @@ import streamlit as st
 
 from kb.access import PermissionDeniedError, Principal
 from kb.config import TOPICS
+from kb.errors import KbError
 from kb.services import DocumentMetadata, DocumentNotFoundError, DocumentService
 from kb.services.documents_view import STATUS_NL, SUPPORTED_TYPES_NL, DocumentRecord, FileResult
 from ui import resources
@@ -142,7 +143,8 @@ def _upload_section(principal: Principal, service: DocumentService) -> None:
             result = ingest_upload(
                 lambda path, name: service.add(principal, path, name, metadata), uploaded.name, uploaded.getvalue()
             )
-        except PermissionDeniedError as exc:
+        except KbError as exc:  # refused, or the store/database: the Dutch reason, details in the log
+            log.warning("upload of %s failed: %s", uploaded.name, exc)
             result = FileResult(Path(uploaded.name), "failed", error=str(exc))
         results.append(_result_dict(uploaded.name, result))
     bar.progress(1.0, text="Klaar met inlezen.")
@@ -238,7 +240,8 @@ def _manage_section(principal: Principal, service: DocumentService, records: lis
                             new_file.name,
                             new_file.getvalue(),
                         )
-                    except (PermissionDeniedError, DocumentNotFoundError) as exc:
+                    except KbError as exc:
+                        log.warning("replacing %s failed: %s", record.doc_id, exc)
                         result = FileResult(Path(new_file.name), "failed", error=str(exc))
                 st.session_state[RESULTS] = [_result_dict(new_file.name, result)]
                 st.rerun()
@@ -249,7 +252,8 @@ def _manage_section(principal: Principal, service: DocumentService, records: lis
                      icon=":material/delete:"):
             try:
                 removed = service.remove(principal, record.doc_id)
-            except (PermissionDeniedError, DocumentNotFoundError) as exc:
+            except KbError as exc:
+                log.warning("removing %s failed: %s", record.doc_id, exc)
                 st.error(escape_markdown(str(exc)))
             else:
                 st.session_state[RESULTS] = []
