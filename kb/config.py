@@ -129,6 +129,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default a SQLite file DATA_DIR/samenweten.db."
     )
+    retention_days: int = Field(
+        365, ge=1, description="Conversations (questions, answers, feedback, reviews) older than this many days "
+        "are removed by `kb purge`."
+    )
 
     def resolved_store_dir(self) -> Path:
         return (self.store_dir or self.data_dir / "store").expanduser().resolve()

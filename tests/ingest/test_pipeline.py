@@ -93,11 +93,11 @@ def test_remove_deletes_chunks_and_original(pipeline, store, tmp_path):
     pipeline.ingest_paths([f])
     doc_id = make_doc_id("Buurtpartner", "vereniging.md")
     original = store.original_path(store.get_document(doc_id))
-    assert store.remove_document(doc_id) is True
+    assert store.remove_document(doc_id) is not None
     assert store.get_document(doc_id) is None
     assert store.chunks_of(doc_id) == [] and store.chunk_count() == 0
     assert not original.exists()
-    assert store.remove_document(doc_id) is False
+    assert store.remove_document(doc_id) is None
 
 
 def test_failure_while_embedding_keeps_previous_version(store, settings, hashing_embedder, tmp_path):
@@ -123,10 +123,10 @@ def test_failure_while_writing_chunks_keeps_previous_version(pipeline, store, tm
     before = sorted(c.chunk_id for c in store.chunks_of(doc_id))
     record_before = store.get_document(doc_id)
 
-    def failing_upsert(*args, **kwargs):
+    def failing_switch(*args, **kwargs):  # the switch transaction fails after the chunks were written
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(store.documents, "upsert", failing_upsert)
+    monkeypatch.setattr(store, "_switch", failing_switch)
     write(f, GUIDE + "\n## Nieuw\n\nNieuwe tekst.\n")
     report = pipeline.ingest_paths([f])
     assert report.results[0].status == "failed"
@@ -134,6 +134,10 @@ def test_failure_while_writing_chunks_keeps_previous_version(pipeline, store, tm
     assert sorted(c.chunk_id for c in store.chunks_of(doc_id)) == before  # new chunks rolled back
     assert store.get_document(doc_id).sha256 == record_before.sha256
     assert store.original_path(store.get_document(doc_id)).read_text(encoding="utf-8") == GUIDE
+    assert store.vector_count() == store.chunks.count() and all(  # no orphan of the failed version
+        c.chunk_id in before for c in store.iter_chunks())
+    assert len(store.chunks.get(where={"doc_id": doc_id}, include=[])["ids"]) == len(
+        store.chunks.get(where={"version": before[0].split("::")[-2]}, include=[])["ids"])
 
 
 def test_bad_files_are_reported_and_others_still_ingested(pipeline, store, tmp_path):
