@@ -162,21 +162,60 @@ class IngestPipeline:
         paths: Iterable[Path],
         overrides: DocumentOverrides = DocumentOverrides(),
         on_result: Callable[[FileResult], None] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
     ) -> IngestReport:
-        report = IngestReport()
-        for path in collect_files(Path(p) for p in paths):
-            result = self.ingest_file(path, overrides)
-            report.results.append(result)
+        """Ingest files and folders. ``on_progress(done, total)`` counts the texts (chunks and passages) to embed:
+        every file is read and chunked first, so the total is known before the first vector is computed."""
+        items = [(path, overrides) for path in collect_files(Path(p) for p in paths)]
+        return self._ingest_many(items, on_result, on_progress)
+
+    def _ingest_many(
+        self,
+        items: list[tuple[Path, DocumentOverrides] | FileResult],
+        on_result: Callable[[FileResult], None] | None,
+        on_progress: Callable[[int, int], None] | None,
+    ) -> IngestReport:
+        results: list[FileResult | None] = [None] * len(items)
+        prepared: list[tuple[int, _Prepared]] = []
+        for i, item in enumerate(items):
+            outcome = item if isinstance(item, FileResult) else self._guard(item[0], lambda it=item: self._prepare(*it))
+            if isinstance(outcome, FileResult):
+                results[i] = outcome
+                if on_result:
+                    on_result(outcome)
+            else:
+                prepared.append((i, outcome))
+        total = sum(len(p.texts) for _, p in prepared)
+        done = 0
+        if on_progress:
+            on_progress(0, total)
+        for i, prep in prepared:
+            base = done
+
+            def progress(n: int, base: int = base) -> None:
+                if on_progress:
+                    on_progress(base + n, total)
+
+            results[i] = self._guard(prep.path, lambda prep=prep, progress=progress: self._commit(prep, progress))
+            done = base + len(prep.texts)
+            if on_progress:
+                on_progress(done, total)
             if on_result:
-                on_result(result)
-        return report
+                on_result(results[i])  # type: ignore[arg-type]
+        return IngestReport([r for r in results if r is not None])
 
     def ingest_file(self, path: Path, overrides: DocumentOverrides = DocumentOverrides()) -> FileResult:
         """Ingest one file; errors are returned in the result (never raised), with a Dutch reason."""
+        prep = self._guard(path, lambda: self._prepare(path, overrides))
+        if isinstance(prep, FileResult):
+            return prep
+        return self._guard(path, lambda: self._commit(prep, None))
+
+    def _guard(self, path: Path, work: Callable[[], Any]) -> Any:
         try:
             if not path.exists():
                 raise IngestError(path, "bestand niet gevonden")
-            return self._ingest(path, overrides)
+            return work()
         except IngestError as exc:
             log.warning("%s", exc)
             return FileResult(path, "failed", error=str(exc))
@@ -187,7 +226,8 @@ class IngestPipeline:
             log.exception("ingest of %s failed", path)
             return FileResult(path, "failed", error=f"{path.name}: onverwachte fout: {exc}")
 
-    def _ingest(self, path: Path, overrides: DocumentOverrides) -> FileResult:
+    def _prepare(self, path: Path, overrides: DocumentOverrides) -> "_Prepared | FileResult":
+        """Read, parse and chunk (no embedding, store untouched); an unchanged document is its result."""
         raw = path.read_bytes() if path.stat().st_size <= self.settings.max_file_bytes else b""
         parsed = load_file(
             path,
@@ -199,14 +239,17 @@ class IngestPipeline:
         previous = self.store.get_document(record.doc_id)
         if previous is not None and previous.sha256 == sha and self._current(previous, record):
             return FileResult(path, "unchanged", record.doc_id, record.title, previous.chunk_count)
-
         chunks = self._chunks(record, parsed, path)
         texts = [c.text for c in chunks] + [p for c in chunks for p in c.passages]
         titles = [c.header for c in chunks] + [c.header for c in chunks for _ in c.passages]
-        vectors = self._embedder().encode_documents(texts, titles=titles)
-        self.store.replace_document(record, chunks, vectors, parsed.full_text, original=path)
-        status: Status = "added" if previous is None else "replaced"
-        return FileResult(path, status, record.doc_id, record.title, len(chunks))
+        return _Prepared(path, record, chunks, texts, titles, parsed, previous is not None)
+
+    def _commit(self, prep: "_Prepared", progress: Callable[[int], None] | None) -> FileResult:
+        """Embed the prepared texts and store the document (replacing its previous version)."""
+        vectors = self._embedder().encode_documents(prep.texts, titles=prep.titles, progress=progress)
+        self.store.replace_document(prep.record, prep.chunks, vectors, prep.parsed.full_text, original=prep.path)
+        status: Status = "replaced" if prep.existed else "added"
+        return FileResult(prep.path, status, prep.record.doc_id, prep.record.title, len(prep.chunks))
 
     def _current(self, previous: DocumentRecord, record: DocumentRecord) -> bool:
         """Unchanged file and metadata, and its chunks are present for the current model."""
@@ -266,18 +309,22 @@ class IngestPipeline:
             extra=extra,
         )
 
-    def reindex(self, on_result: Callable[[FileResult], None] | None = None) -> IngestReport:
+    def reindex(
+        self,
+        on_result: Callable[[FileResult], None] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> IngestReport:
         """Re-embed every document from its kept original into a fresh chunk collection."""
         records = self.store.list_documents()
         self.store.reset_chunks()
-        report = IngestReport()
+        items: list[tuple[Path, DocumentOverrides] | FileResult] = []
         for record in records:
             original = self.store.original_path(record)
             if original is None:
-                result = FileResult(Path(record.source), "failed", record.doc_id, record.title,
-                                    error=f"{record.source}: origineel ontbreekt; voeg het document opnieuw toe")
+                items.append(FileResult(Path(record.source), "failed", record.doc_id, record.title,
+                                        error=f"{record.source}: origineel ontbreekt; voeg het document opnieuw toe"))
             else:
-                result = self.ingest_file(
+                items.append((
                     original,
                     DocumentOverrides(
                         partner=record.partner,
@@ -289,8 +336,18 @@ class IngestPipeline:
                         doc_id=record.doc_id,
                         source_name=record.source,
                     ),
-                )
-            report.results.append(result)
-            if on_result:
-                on_result(result)
-        return report
+                ))
+        return self._ingest_many(items, on_result, on_progress)
+
+
+@dataclass
+class _Prepared:
+    """A document read and chunked, waiting for its vectors."""
+
+    path: Path
+    record: DocumentRecord
+    chunks: list[NewChunk]
+    texts: list[str]
+    titles: list[str]
+    parsed: ParsedDocument
+    existed: bool
