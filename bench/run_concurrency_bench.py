@@ -24,7 +24,9 @@ sys.path.insert(0, str(ROOT))
 from ingest.pipeline import collect_files  # noqa: E402
 from kb.precision import detect_cpu  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "bench"
+# ../shared/bench next to the project; from a git worktree (/work/wt/NAME) one level further up
+SHARED = next((d / "shared" / "bench" for d in (ROOT.parent, ROOT.parent.parent) if (d / "shared" / "bench").exists()),
+              ROOT.parent / "shared" / "bench")
 
 
 def ingest_cmd(files: list[Path]) -> list[str]:

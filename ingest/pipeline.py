@@ -204,12 +204,20 @@ class IngestPipeline:
                 on_result(results[i])  # type: ignore[arg-type]
         return IngestReport([r for r in results if r is not None])
 
-    def ingest_file(self, path: Path, overrides: DocumentOverrides = DocumentOverrides()) -> FileResult:
-        """Ingest one file; errors are returned in the result (never raised), with a Dutch reason."""
+    def ingest_file(
+        self,
+        path: Path,
+        overrides: DocumentOverrides = DocumentOverrides(),
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> FileResult:
+        """Ingest one file; errors are returned in the result (never raised), with a Dutch reason.
+        ``on_progress(done, total)``: texts embedded so far of the document's total."""
         prep = self._guard(path, lambda: self._prepare(path, overrides))
         if isinstance(prep, FileResult):
             return prep
-        return self._guard(path, lambda: self._commit(prep, None))
+        total = len(prep.texts)
+        progress = (lambda n: on_progress(n, total)) if on_progress else None
+        return self._guard(path, lambda: self._commit(prep, progress))
 
     def _guard(self, path: Path, work: Callable[[], Any]) -> Any:
         try:

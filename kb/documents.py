@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
@@ -119,8 +119,11 @@ class DocumentService:
         uploaded_path: Path,
         original_name: str,
         metadata: DocumentMetadata = DocumentMetadata(),
+        on_progress: Callable[[int, int], None] | None = None,
     ) -> FileResult:
         """Ingest an uploaded file as a document of the principal's organisation.
+
+        ``on_progress(done, total)`` follows the embedding of its texts (chunk-level progress for a page).
 
         Uploading a file with the same name again for the same organisation replaces that document.
         Raises :class:`PermissionDeniedError` (nothing touched) when the principal may not write there;
@@ -147,7 +150,7 @@ class DocumentService:
             self._check_topic(overrides.topic)
         except ValueError as exc:
             return FileResult(Path(source), "failed", error=f"{source}: {exc}")
-        result = self.kb.pipeline.ingest_file(Path(uploaded_path), overrides)
+        result = self.kb.pipeline.ingest_file(Path(uploaded_path), overrides, on_progress=on_progress)
         self._audit(principal, result, partner, source)
         return result
 
