@@ -59,7 +59,8 @@ class Settings(BaseSettings):
     chunk_size: int = Field(1200, ge=200, description="Target chunk size in characters.")
     chunk_overlap: int = Field(150, ge=0, description="Overlap between split parts of a long section.")
     passage_vectors: bool = Field(
-        True, description="Also embed each paragraph of a chunk, so a matching paragraph finds its chunk."
+        False, description="Also embed each paragraph of a chunk at ingest (about 3x the vectors); off: the "
+        "extractive answerer embeds the paragraphs of the sources it quotes when it first needs them (cached)."
     )
     max_file_mb: float = Field(25.0, gt=0, description="Largest file accepted for ingest, in MB.")
     max_unpacked_mb: float = Field(200.0, gt=0, description="Largest unpacked DOCX size, in MB.")
