@@ -83,13 +83,23 @@ def main() -> int:
     ap.add_argument("--store", type=Path, default=ROOT / "data" / "latency-store")
     ap.add_argument("--chunks", type=int, default=10_000)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--corpus", type=Path, default=SHARED / "corpus", help="the documents copied up to --chunks")
+    ap.add_argument("--base-files", type=int, default=0, help="only the first N corpus files as the base")
+    ap.add_argument("--answers", type=int, default=60, help="questions answered for the answer timing")
     args = ap.parse_args()
     import tempfile  # noqa: PLC0415
 
     # a fresh vector cache: the answers below embed their units cold, as a first answer does
     cache_dir = Path(tempfile.mkdtemp(prefix="latency-vectors-"))
     settings = Settings().model_copy(update={"store_dir": args.store, "vector_cache_dir": cache_dir})
-    kb = prepare(settings, SHARED / "corpus", with_glossary=True)
+    corpus = args.corpus
+    if args.base_files:
+        from ingest.pipeline import collect_files  # noqa: PLC0415
+
+        corpus = Path(tempfile.mkdtemp(prefix="latency-base-"))
+        for f in collect_files([args.corpus])[: args.base_files]:
+            (corpus / f.name).write_bytes(f.read_bytes())
+    kb = prepare(settings, corpus, with_glossary=not args.base_files)
     fill(kb, args.chunks)
     n_chunks = kb.store.chunk_count()
     n_vectors = kb.store.chunks.count()
@@ -110,7 +120,7 @@ def main() -> int:
             total.append(t2 - t1)
     # answers: the whole ask (search, answerability, extractive quoting) and the part after retrieval
     answer_total, after = [], []
-    for q in questions:
+    for q in questions[: args.answers]:
         embedder.forget_queries()
         t0 = time.perf_counter()
         kb.retriever.search(q, settings.answer_sources)
