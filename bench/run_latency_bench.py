@@ -25,10 +25,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from bench.run_retrieval_bench import SHARED, prepare  # noqa: E402
+from bench.run_retrieval_bench import prepare  # noqa: E402
+from kb.precision import detect_cpu  # noqa: E402
 from kb.config import Settings  # noqa: E402
 from kb.evaluation import load_questions  # noqa: E402
 from kb.store import DocumentRecord, NewChunk  # noqa: E402
+
+# ../shared/bench next to the project; from a git worktree (/work/wt/NAME) one level further up
+SHARED = next((d / "shared" / "bench" for d in (ROOT.parent, ROOT.parent.parent) if (d / "shared" / "bench").exists()),
+              ROOT.parent / "shared" / "bench")
 
 
 def fill(kb, target: int, seed: int = 0) -> None:
@@ -78,9 +83,23 @@ def main() -> int:
     ap.add_argument("--store", type=Path, default=ROOT / "data" / "latency-store")
     ap.add_argument("--chunks", type=int, default=10_000)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--corpus", type=Path, default=SHARED / "corpus", help="the documents copied up to --chunks")
+    ap.add_argument("--base-files", type=int, default=0, help="only the first N corpus files as the base")
+    ap.add_argument("--answers", type=int, default=60, help="questions answered for the answer timing")
     args = ap.parse_args()
-    settings = Settings().model_copy(update={"store_dir": args.store})
-    kb = prepare(settings, SHARED / "corpus", with_glossary=True)
+    import tempfile  # noqa: PLC0415
+
+    # a fresh vector cache: the answers below embed their units cold, as a first answer does
+    cache_dir = Path(tempfile.mkdtemp(prefix="latency-vectors-"))
+    settings = Settings().model_copy(update={"store_dir": args.store, "vector_cache_dir": cache_dir})
+    corpus = args.corpus
+    if args.base_files:
+        from ingest.pipeline import collect_files  # noqa: PLC0415
+
+        corpus = Path(tempfile.mkdtemp(prefix="latency-base-"))
+        for f in collect_files([args.corpus])[: args.base_files]:
+            (corpus / f.name).write_bytes(f.read_bytes())
+    kb = prepare(settings, corpus, with_glossary=not args.base_files)
     fill(kb, args.chunks)
     n_chunks = kb.store.chunk_count()
     n_vectors = kb.store.chunks.count()
@@ -99,10 +118,32 @@ def main() -> int:
             t2 = time.perf_counter()
             embed.append(t1 - t0)
             total.append(t2 - t1)
+    # answers: the whole ask (search, answerability, extractive quoting) and the part after retrieval
+    answer_total, after = [], []
+    for q in questions[: args.answers]:
+        embedder.forget_queries()
+        t0 = time.perf_counter()
+        kb.retriever.search(q, settings.answer_sources)
+        t1 = time.perf_counter()
+        embedder.forget_queries()
+        t2 = time.perf_counter()
+        kb.assistant.ask(q).complete()
+        t3 = time.perf_counter()
+        answer_total.append(t3 - t2)
+        after.append(max(0.0, (t3 - t2) - (t1 - t0)))
+    import torch  # noqa: PLC0415
+
+    decision = embedder.precision
+    print(f"CPU: {detect_cpu().describe()}")
+    print(f"Precisie: {decision.describe() if decision else '?'} [{getattr(decision, 'source', '?')}]; "
+          f"torch-threads {torch.get_num_threads()}")
     print(f"Store: {n_chunks} stukken ({n_vectors} vectoren incl. alinea's); {len(total)} zoekvragen, warm.")
     print("| meting | mediaan | p95 |\n|---|---:|---:|")
     print(f"| kb search ({settings.retrieval_mode}, top {settings.top_k}) | {statistics.median(total)*1000:.0f} ms | {pct(total, .95)*1000:.0f} ms |")
     print(f"| waarvan vraag-embedding | {statistics.median(embed)*1000:.0f} ms | {pct(embed, .95)*1000:.0f} ms |")
+    print(f"| extractief antwoord, geheel (koude eenheden-cache, {len(answer_total)} vragen) | {statistics.median(answer_total)*1000:.0f} ms | {pct(answer_total, .95)*1000:.0f} ms |")
+    print(f"| waarvan na het zoeken | {statistics.median(after)*1000:.0f} ms | {pct(after, .95)*1000:.0f} ms |")
+    print(f"(passage-vectoren {'aan' if settings.passage_vectors else 'uit'})")
     return 0
 
 

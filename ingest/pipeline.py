@@ -156,26 +156,76 @@ class IngestPipeline:
         overrides: DocumentOverrides = DocumentOverrides(),
         on_result: Callable[[FileResult], None] | None = None,
         audit: Audit | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
     ) -> IngestReport:
-        report = IngestReport()
-        for path in collect_files(Path(p) for p in paths):
-            result = self.ingest_file(path, overrides, audit=audit)
-            report.results.append(result)
+        """Ingest files and folders. ``on_progress(done, total)`` counts the texts (chunks and passages) to embed:
+        every file is read and chunked first, so the total is known before the first vector is computed.
+        ``audit(session, action, result)`` writes each audit entry inside the store's switch transaction."""
+        items = [(path, overrides) for path in collect_files(Path(p) for p in paths)]
+        return self._ingest_many(items, on_result, on_progress, audit)
+
+    def _ingest_many(
+        self,
+        items: list[tuple[Path, DocumentOverrides]],
+        on_result: Callable[[FileResult], None] | None,
+        on_progress: Callable[[int, int], None] | None,
+        audit: Audit | None,
+    ) -> IngestReport:
+        results: list[FileResult | None] = [None] * len(items)
+        prepared: list[tuple[int, _Prepared]] = []
+        for i, (path, item_overrides) in enumerate(items):
+            outcome = self._guard(path, lambda path=path, o=item_overrides: self._prepare(path, o))
+            if isinstance(outcome, FileResult):
+                results[i] = outcome
+                if on_result:
+                    on_result(outcome)
+            else:
+                prepared.append((i, outcome))
+        total = sum(len(p.texts) for _, p in prepared)
+        done = 0
+        if on_progress:
+            on_progress(0, total)
+        for i, prep in prepared:
+            base = done
+
+            def progress(n: int, base: int = base) -> None:
+                if on_progress:
+                    on_progress(base + n, total)
+
+            result = self._guard(prep.path, lambda prep=prep, progress=progress: self._commit(prep, progress, audit))
+            results[i] = result
+            done = base + len(prep.texts)
+            if on_progress:
+                on_progress(done, total)
             if on_result:
                 on_result(result)
-        return report
+        return IngestReport([r for r in results if r is not None])
 
     def ingest_file(
-        self, path: Path, overrides: DocumentOverrides = DocumentOverrides(), audit: Audit | None = None
+        self,
+        path: Path,
+        overrides: DocumentOverrides = DocumentOverrides(),
+        audit: Audit | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
     ) -> FileResult:
         """Ingest one file; errors are returned in the result (never raised), with a Dutch reason.
 
-        ``audit(session, action, result)`` writes the audit entry inside the store's switch transaction.
+        ``audit(session, action, result)`` writes the audit entry inside the store's switch transaction;
+        ``on_progress(done, total)``: texts embedded so far of the document's total.
         """
+        prep = self._guard(path, lambda: self._prepare(path, overrides))
+        if isinstance(prep, FileResult):
+            return prep
+        total = len(prep.texts)
+        progress = (lambda n: on_progress(n, total)) if on_progress else None
+        result: FileResult = self._guard(path, lambda: self._commit(prep, progress, audit))
+        return result
+
+    def _guard(self, path: Path, work: Callable[[], Any]) -> Any:
         try:
             if not path.exists():
                 raise IngestError(path, "bestand niet gevonden")
-            return self._ingest(path, overrides, audit)
+            return work()
         except (IngestError, StoreError) as exc:
             log.warning("%s", exc)
             return FileResult(path, "failed", error=str(exc))
@@ -186,20 +236,29 @@ class IngestPipeline:
             log.exception("ingest of %s failed", path)
             return FileResult(path, "failed", error=f"{path.name}: onverwachte fout: {exc}")
 
-    def _ingest(self, path: Path, overrides: DocumentOverrides, audit: Audit | None = None) -> FileResult:
+    def _prepare(self, path: Path, overrides: DocumentOverrides) -> _Prepared | FileResult:
+        """Read, parse and chunk (no embedding, store untouched); an unchanged document is its result."""
         record, parsed = self._parse(path, overrides)
         previous = self.store.get_document(record.doc_id)
         if previous is not None and previous.sha256 == record.sha256 and self._current(previous, record):
             return FileResult(path, "unchanged", record.doc_id, record.title, previous.chunk_count)
-        chunks, vectors = self._embed(record, parsed, path)
-        result = FileResult(path, "added", record.doc_id, record.title, len(chunks))
+        chunks = self._chunks(record, parsed, path)
+        texts, titles = _texts_to_embed(chunks)
+        return _Prepared(path, record, chunks, texts, titles, parsed)
+
+    def _commit(self, prep: _Prepared, progress: Callable[[int], None] | None, audit: Audit | None) -> FileResult:
+        """Embed the prepared texts and store the document (replacing its previous version)."""
+        vectors = self._embedder().encode_documents(prep.texts, titles=prep.titles, progress=progress)
+        result = FileResult(prep.path, "added", prep.record.doc_id, prep.record.title, len(prep.chunks))
 
         def in_transaction(session: Any, action: str) -> None:
             result.status = "added" if action == "add" else "replaced"
             if audit is not None:
                 audit(session, action, result)
 
-        self.store.replace_document(record, chunks, vectors, parsed.full_text, original=path, audit=in_transaction)
+        self.store.replace_document(
+            prep.record, prep.chunks, vectors, prep.parsed.full_text, original=prep.path, audit=in_transaction
+        )
         return result
 
     def _parse(self, path: Path, overrides: DocumentOverrides) -> tuple[DocumentRecord, ParsedDocument]:
@@ -212,11 +271,16 @@ class IngestPipeline:
         sha = hashlib.sha256(raw).hexdigest()
         return self._record(path, parsed, overrides, sha), parsed
 
-    def _embed(self, record: DocumentRecord, parsed: ParsedDocument, path: Path) -> tuple[list[NewChunk], Any]:
+    def _embed(
+        self,
+        record: DocumentRecord,
+        parsed: ParsedDocument,
+        path: Path,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[list[NewChunk], Any]:
         chunks = self._chunks(record, parsed, path)
-        texts = [c.text for c in chunks] + [p for c in chunks for p in c.passages]
-        titles = [c.header for c in chunks] + [c.header for c in chunks for _ in c.passages]
-        return chunks, self._embedder().encode_documents(texts, titles=titles)
+        texts, titles = _texts_to_embed(chunks)
+        return chunks, self._embedder().encode_documents(texts, titles=titles, progress=progress)
 
     def _current(self, previous: DocumentRecord, record: DocumentRecord) -> bool:
         """Unchanged file and metadata, and its chunks are present for the current model."""
@@ -276,13 +340,20 @@ class IngestPipeline:
             extra=extra,
         )
 
-    def reindex(self, on_result: Callable[[FileResult], None] | None = None) -> IngestReport:
+    def reindex(
+        self,
+        on_result: Callable[[FileResult], None] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> IngestReport:
         """Re-embed every document from its kept original into a new chunk collection, then switch.
 
         Searches use the current collection until the new one holds every live version; the switch is one
         SQL transaction. Documents changed meanwhile are rebuilt before the switch (a few rounds at most).
+        ``on_progress(done, total)`` counts the texts embedded; the total is the live documents' chunk count.
         """
         target = self.store.begin_rebuild()
+        total = sum(record.chunk_count for record, _ in self.store.live_records())
+        done = 0
         built: dict[str, tuple[str, int]] = {}
         failed: dict[str, str] = {}
         results: dict[str, FileResult] = {}
@@ -291,7 +362,14 @@ class IngestPipeline:
                 for record, version in self.store.live_records():
                     if built.get(record.doc_id, ("",))[0] == version or failed.get(record.doc_id) == version:
                         continue
-                    result = self._rebuild_one(target, record, version)
+                    base = done
+
+                    def progress(n: int, base: int = base) -> None:
+                        if on_progress:
+                            on_progress(base + n, max(total, base + n))
+
+                    result = self._rebuild_one(target, record, version, progress)
+                    done = base + (result.chunks if result.ok else 0)
                     if result.ok:
                         built[record.doc_id] = (version, result.chunks)
                         failed.pop(record.doc_id, None)
@@ -310,7 +388,9 @@ class IngestPipeline:
             raise
         return IngestReport(list(results.values()))
 
-    def _rebuild_one(self, target: Any, record: DocumentRecord, version: str) -> FileResult:
+    def _rebuild_one(
+        self, target: Any, record: DocumentRecord, version: str, progress: Callable[[int], None] | None = None
+    ) -> FileResult:
         original = self.store.original_path(record)
         if original is None:
             return FileResult(Path(record.source), "failed", record.doc_id, record.title,
@@ -321,8 +401,27 @@ class IngestPipeline:
         )
         try:
             fresh, parsed = self._parse(original, overrides)
-            chunks, vectors = self._embed(fresh, parsed, original)
+            chunks, vectors = self._embed(fresh, parsed, original, progress)
             self.store.add_chunks(target, record, version, chunks, vectors)
         except (IngestError, ValueError) as exc:
             return FileResult(original, "failed", record.doc_id, record.title, error=f"{record.source}: {exc}")
         return FileResult(original, "replaced", record.doc_id, record.title, len(chunks))
+
+
+def _texts_to_embed(chunks: list[NewChunk]) -> tuple[list[str], list[str]]:
+    """Every text a document embeds (its chunks, then their passages) and the context header of each."""
+    texts = [c.text for c in chunks] + [p for c in chunks for p in c.passages]
+    titles = [c.header for c in chunks] + [c.header for c in chunks for _ in c.passages]
+    return texts, titles
+
+
+@dataclass
+class _Prepared:
+    """A document read and chunked, waiting for its vectors."""
+
+    path: Path
+    record: DocumentRecord
+    chunks: list[NewChunk]
+    texts: list[str]
+    titles: list[str]
+    parsed: ParsedDocument

@@ -149,6 +149,14 @@ def _out(args: argparse.Namespace, data: Any, human: Callable[[], None]) -> None
         human()
 
 
+def _interrupted(done: list[Any], total: int, how: str) -> None:
+    """On the way out after Ctrl-C or SIGTERM: what was done, and how to continue."""
+    stored = [r for r in done if r.ok]
+    chunks = sum(r.chunks for r in stored)
+    print(f"\nOnderbroken: {len(stored)} van {total} bestanden verwerkt ({chunks} stukken opgeslagen); "
+          f"het document dat bezig was, is niet half opgeslagen. {how}", file=sys.stderr)
+
+
 def _progress(total: int, desc: str) -> Any:
     from tqdm import tqdm
 
@@ -168,10 +176,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         partner=args.partner, topic=args.topic, title=args.title, valid_from=args.valid_from,
         url=args.url, doc_id=args.doc_id,
     )
-    bar = _progress(len(files), "Inlezen")
+    from kb.progress import ChunkProgress
+
+    bar = ChunkProgress("Inlezen")
+    done: list[FileResult] = []
 
     def on_result(result: FileResult) -> None:
-        bar.update(1)
+        done.append(result)
         if not args.json:
             line = f"{STATUS_NL[result.status]:>11}  {result.path}"
             if result.ok:
@@ -180,7 +191,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 line += f"\n             {result.error}"
             bar.write(line, file=sys.stdout if result.ok else sys.stderr)
 
-    report = _documents(kb).ingest_paths(_cli_principal(), files, overrides, on_result=on_result)
+    try:
+        report = _documents(kb).ingest_paths(
+            _cli_principal(), files, overrides, on_result=on_result, on_progress=bar
+        )
+    except KeyboardInterrupt:
+        bar.close()
+        _interrupted(done, len(files), "Start hetzelfde `kb ingest`-commando opnieuw: wat al is ingelezen "
+                     "wordt overgeslagen en berekende vectoren worden hergebruikt.")
+        return 130
     bar.close()
     summary = {s: report.count(s) for s in ("added", "replaced", "unchanged", "failed")}
     _out(
@@ -244,8 +263,17 @@ def cmd_docs_show(args: argparse.Namespace) -> int:
 def cmd_reindex(args: argparse.Namespace) -> int:
     kb = _kb(args)
     n = len(kb.store.list_documents())
-    bar = _progress(n, "Opnieuw embedden")
-    report = kb.pipeline.reindex(on_result=lambda r: bar.update(1))
+    from kb.progress import ChunkProgress
+
+    bar = ChunkProgress("Opnieuw embedden")
+    done: list[Any] = []
+    try:
+        report = kb.pipeline.reindex(on_result=done.append, on_progress=bar)
+    except KeyboardInterrupt:
+        bar.close()
+        _interrupted(done, n, "De kennisbank is ongewijzigd: zoeken gebruikt de oude vectoren tot een "
+                     "volledige herindexering klaar is. Start `kb reindex` opnieuw (berekende vectoren worden hergebruikt).")
+        return 130
     bar.close()
     for r in report.failed:
         print(r.error, file=sys.stderr)
@@ -453,21 +481,32 @@ def cmd_models_install(args: argparse.Namespace) -> int:
 
 
 def cmd_models_list(args: argparse.Namespace) -> int:
-    from kb.models import list_models
+    from kb.models import list_models, precision_status
+    from kb.precision import detect_cpu
 
     settings = _settings(args)
     models = list_models(settings.resolved_models_dir())
+    fallback = settings.data_dir.expanduser().resolve()
+    decisions = {m.name: precision_status(m.name, settings.resolved_models_dir(), fallback) if m.installed else None
+                 for m in models}
     rows = [
         {"name": m.name, "installed": m.installed, "path": str(m.path), "size_bytes": m.size_bytes,
-         "default": m.name == settings.embed_model, "description": m.description}
+         "default": m.name == settings.embed_model, "description": m.description,
+         "precision": decisions[m.name].to_json() if decisions[m.name] else None}
         for m in models
     ]
+    cpu = detect_cpu()
 
     def human() -> None:
+        print(f"CPU: {cpu.describe()}; KB_EMBED_DTYPE={settings.embed_dtype}")
         for r in rows:
             mark = "*" if r["default"] else " "
             state = f"geïnstalleerd ({r['size_bytes'] / 1e6:.0f} MB)" if r["installed"] else "niet geïnstalleerd"
             print(f"{mark} {r['name']:<24} {state}\n    {r['description']}")
+            if r["installed"]:
+                d = decisions[r["name"]]
+                text = d.describe() if d else "nog niet bepaald (gemeten bij het eerste gebruik)"
+                print(f"    precisie op deze CPU: {text}")
 
     _out(args, rows, human)
     return 0
@@ -483,19 +522,65 @@ def cmd_setup(args: argparse.Namespace) -> int:
         if rc:
             return rc
     kb = _kb(args)
-    existing = kb.store.list_documents()
-    if existing:
-        print(f"Kennisbank bevat al {len(existing)} documenten; startkennisbank niet opnieuw geladen.", file=sys.stderr)
-        return 0
     if not settings.starter_kb_dir.exists():
+        if kb.store.list_documents():
+            return 0
         print(f"kb setup: map met de startkennisbank ontbreekt: {settings.starter_kb_dir}", file=sys.stderr)
         return 1
-    print(f"Startkennisbank inlezen uit {settings.starter_kb_dir} …", file=sys.stderr)
-    report = _documents(kb).ingest_paths(_cli_principal(), [settings.starter_kb_dir], DocumentOverrides())
+    from kb import starter
+    from kb.progress import ChunkProgress, format_duration
+
+    print("Model laden en startkennisbank bekijken …", file=sys.stderr)
+    plan = starter.plan(kb.pipeline, settings.starter_kb_dir)
+    if not plan.should_load():
+        if plan.state != "complete" and not plan.missing_docs:
+            starter.write_state(kb.store, "complete")
+        why = "startkennisbank is compleet" if not plan.missing_docs or plan.state == "complete" else (
+            "er staan al andere documenten in")
+        print(f"Kennisbank bevat al {plan.stored_docs} documenten ({why}); startkennisbank niet opnieuw geladen.",
+              file=sys.stderr)
+        return 0
+    rate, how = starter.seconds_per_text(kb.pipeline)
+    eta = plan.to_embed * rate
+    resumed = " (vorige keer onderbroken; wat er al staat wordt overgeslagen)" if plan.stored_docs else ""
+    print(
+        f"Startkennisbank inlezen uit {settings.starter_kb_dir}{resumed}: {plan.missing_docs} van {plan.files} "
+        f"documenten, {plan.texts} teksten, waarvan {plan.cached} al berekend (vectorcache of meegeleverde "
+        f"startvectoren) en {plan.to_embed} te embedden; duurt ongeveer {format_duration(eta + 5)} ({how}).",
+        file=sys.stderr,
+    )
+    starter.write_state(kb.store, "loading")
+    bar = ChunkProgress("Startkennisbank")
+    done: list[Any] = []
+    try:
+        report = _documents(kb).ingest_paths(
+            _cli_principal(), [settings.starter_kb_dir], DocumentOverrides(), on_result=done.append, on_progress=bar
+        )
+    except KeyboardInterrupt:
+        bar.close()
+        _interrupted(done, plan.files, "Start `kb setup` (of `make run`) opnieuw om de rest te laden.")
+        return 130
+    bar.close()
     for r in report.failed:
         print(r.error, file=sys.stderr)
-    print(f"{report.count('added')} documenten ingelezen ({kb.store.chunk_count()} stukken).", file=sys.stderr)
+    if report.ok:
+        starter.write_state(kb.store, "complete")
+    print(f"{report.count('added')} documenten ingelezen, {report.count('unchanged')} stonden er al "
+          f"({kb.store.chunk_count()} stukken).", file=sys.stderr)
     return 0 if report.ok else 1
+
+
+def _sigterm_as_interrupt() -> None:
+    """SIGTERM (a service stop, `kill`) ends an ingest like Ctrl-C: with a message on what was done."""
+    import signal
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (tests calling main() from a thread)
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -503,6 +588,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
+    if args.func in (cmd_ingest, cmd_reindex, cmd_setup):
+        _sigterm_as_interrupt()
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         stream=sys.stderr,

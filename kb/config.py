@@ -43,15 +43,24 @@ class Settings(BaseSettings):
     )
     embed_device: str = Field("cpu", description="Torch device for the embedding model.")
     embed_dtype: Literal["auto", "float32", "bfloat16"] = Field(
-        "auto", description="Weights dtype on the CPU; auto = the model profile's choice."
+        "auto", description="Weights dtype on the CPU; auto = bfloat16 only where a probe measured it faster on this CPU (decided once, `kb models list` shows it)."
     )
     embed_batch_size: int = Field(16, ge=1, description="Batch size when embedding chunks.")
+    embed_threads: int = Field(0, ge=0, description="Torch threads for embedding; 0 = the cores this process may use.")
+    embed_lock: bool = Field(
+        True, description="Processes on one machine take turns per embedding step (a file lock) instead of sharing the cores."
+    )
+    vector_cache: bool = Field(
+        True, description="Keep every document vector by (model weights sha256, exact text), so no text is embedded twice."
+    )
+    vector_cache_dir: Path | None = Field(None, description="Folder of the vector cache; default DATA_DIR/vector-cache.")
 
     # --- ingest ----------------------------------------------------------------------------
     chunk_size: int = Field(1200, ge=200, description="Target chunk size in characters.")
     chunk_overlap: int = Field(150, ge=0, description="Overlap between split parts of a long section.")
     passage_vectors: bool = Field(
-        True, description="Also embed each paragraph of a chunk, so a matching paragraph finds its chunk."
+        False, description="Also embed each paragraph of a chunk at ingest (about 3x the vectors); off: the "
+        "extractive answerer embeds the paragraphs of the sources it quotes when it first needs them (cached)."
     )
     max_file_mb: float = Field(25.0, gt=0, description="Largest file accepted for ingest, in MB.")
     max_unpacked_mb: float = Field(200.0, gt=0, description="Largest unpacked DOCX size, in MB.")
@@ -139,6 +148,9 @@ class Settings(BaseSettings):
 
     def resolved_models_dir(self) -> Path:
         return (self.models_dir or self.data_dir / "models").expanduser().resolve()
+
+    def resolved_vector_cache_dir(self) -> Path:
+        return (self.vector_cache_dir or self.data_dir / "vector-cache").expanduser().resolve()
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'samenweten.db').resolve()}"

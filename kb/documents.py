@@ -13,13 +13,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from ingest.pipeline import DocumentOverrides, FileResult, IngestReport, collect_files, iso_date
+from ingest.pipeline import DocumentOverrides, FileResult, IngestReport, iso_date
 from kb.access import PermissionDeniedError, Principal, require_manage
 from kb.config import TOPICS
 from kb.db.audit import list_events, log_event
@@ -118,8 +118,11 @@ class DocumentService:
         uploaded_path: Path,
         original_name: str,
         metadata: DocumentMetadata = DocumentMetadata(),
+        on_progress: Callable[[int, int], None] | None = None,
     ) -> FileResult:
         """Ingest an uploaded file as a document of the principal's organisation.
+
+        ``on_progress(done, total)`` follows the embedding of its texts (chunk-level progress for a page).
 
         Uploading a file with the same name again for the same organisation replaces that document.
         Raises :class:`PermissionDeniedError` (nothing touched) when the principal may not write there;
@@ -147,7 +150,10 @@ class DocumentService:
         except ValueError as exc:
             return FileResult(Path(source), "failed", error=f"{source}: {exc}")
         result = self.kb.pipeline.ingest_file(
-            Path(uploaded_path), overrides, audit=self._audit_hook(principal, partner, source)
+            Path(uploaded_path),
+            overrides,
+            audit=self._audit_hook(principal, partner, source),
+            on_progress=on_progress,
         )
         self._audit_unchanged(principal, result, partner, source)
         return result
@@ -196,22 +202,26 @@ class DocumentService:
         paths: list[Path],
         overrides: DocumentOverrides | None = None,
         on_result: Callable[[FileResult], None] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
     ) -> IngestReport:
-        """Ingest files and folders (the CLI): staff only; each change is audited in its own transaction."""
+        """Ingest files and folders (the CLI): staff only; each change is audited in its own transaction.
+
+        Every file is read and chunked first, so ``on_progress(done, total)`` counts the texts of the whole run.
+        """
         overrides = overrides or DocumentOverrides()
         if principal.role != "staff":
             require_manage(principal, overrides.partner or self.kb.settings.default_partner)
-        report = IngestReport()
-        for path in collect_files(Path(p) for p in paths):
-            result = self.kb.pipeline.ingest_file(
-                path, overrides, audit=self._audit_hook(principal, overrides.partner, path.name)
-            )
+
+        def audit(session: Session, store_action: str, result: FileResult) -> None:
+            self._audit_hook(principal, overrides.partner, result.path.name)(session, store_action, result)
+
+        def each(result: FileResult) -> None:
             current = self.kb.store.get_document(result.doc_id) if result.doc_id else None
-            self._audit_unchanged(principal, result, current.partner if current else "", path.name)
-            report.results.append(result)
+            self._audit_unchanged(principal, result, current.partner if current else "", result.path.name)
             if on_result:
                 on_result(result)
-        return report
+
+        return self.kb.pipeline.ingest_paths(paths, overrides, on_result=each, audit=audit, on_progress=on_progress)
 
     def remove(self, principal: Principal, doc_id: str) -> DocumentRecord:
         """Delete a document (chunks, register entry, original). Returns the removed record."""

@@ -5,13 +5,21 @@
 * :class:`ChromaEmbeddingFunction` adapts it to Chroma, so Chroma never falls back on its built-in
   default embedding function (which downloads a model).
 * :func:`get_embedder` caches the loaded model per (model, device, dtype).
+
+Document texts go through a content-addressed :class:`~kb.vector_cache.VectorCache` (a text is embedded
+once per model), are encoded longest-first in small steps (little padding, progress after every step), and
+each step holds a machine-wide file lock (:func:`embed_lock`), so several processes embedding at once queue
+instead of oversubscribing the cores. Torch's thread count is set to the cores this process may use.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import tempfile
 import threading
+import time
 from collections import OrderedDict
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,18 +30,43 @@ from chromadb.utils.embedding_functions import register_embedding_function
 from langchain_core.embeddings import Embeddings
 
 from kb.config import Settings
+from kb.vector_cache import VectorCache
 
+log = logging.getLogger(__name__)
 
 _QUERY_CACHE_SIZE = 256
+EMBED_LOCK_FILE = Path(tempfile.gettempdir()) / "samenweten-embed.lock"
+
+
+@contextlib.contextmanager
+def embed_lock(path: Path = EMBED_LOCK_FILE) -> Any:
+    """Machine-wide lock around one step of document embedding (all SamenWeten processes share it)."""
+    from filelock import FileLock  # noqa: PLC0415
+
+    with FileLock(str(path)):
+        yield
 
 
 class Embedder(Embeddings):
     """Normalized sentence embeddings with separate query and document prompts."""
 
-    def __init__(self, model: Any, name: str, batch_size: int = 16) -> None:
+    def __init__(
+        self,
+        model: Any,
+        name: str,
+        batch_size: int = 16,
+        cache: VectorCache | None = None,
+        lock: Callable[[], Any] | None = None,
+    ) -> None:
         self.model = model
         self.name = name
         self.batch_size = batch_size
+        self.cache = cache
+        self._process_lock = lock
+        # what this embedder encoded (not served from the cache): count and seconds inside model.encode
+        self.encoded_texts = 0
+        self.encode_seconds = 0.0
+        self.record: list[str] | None = None  # benchmarks set a list: every text encoded, as encoded
         self._lock = threading.Lock()  # torch inference from Streamlit threads, one at a time
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         prompts: dict[str, str] = dict(getattr(model, "prompts", {}) or {})
@@ -47,29 +80,61 @@ class Embedder(Embeddings):
         dim = self.model.get_sentence_embedding_dimension()
         return int(dim) if dim else len(self.embed_query("test"))
 
+    @property
+    def precision(self) -> Any:
+        """The precision decision the model was loaded with (:class:`kb.precision.PrecisionDecision`)."""
+        return getattr(self.model, "samenweten_precision", None)
+
     def encode_documents(
         self,
         texts: list[str],
         progress: Callable[[int], None] | None = None,
         titles: list[str] | None = None,
     ) -> np.ndarray:
-        """Embed document texts in batches; ``progress`` gets the number done after each batch.
+        """Embed document texts; ``progress`` gets the number done (cached ones first) after each step.
 
         ``titles`` (the context header of each text) go where the model expects them: into the prompt of
         models with a title slot (EmbeddingGemma's ``title: none | text: ``), else in front of the text.
+        Texts are embedded exactly as the model sees them (prompt included), which is also their cache key.
         """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         prompt_name = self.document_prompt_name
         if titles is not None:
             texts, prompt_name = self._with_titles(texts, titles), None
-        out: list[np.ndarray] = []
-        step = self.batch_size * 8  # sentence-transformers sorts by length within a call: less padding
-        for start in range(0, len(texts), step):
-            out.append(self._encode(texts[start : start + step], prompt_name))
+        prompt = self._prompt(prompt_name) if prompt_name else ""
+        full = [prompt + t for t in texts]  # exactly what the model embeds: the cache key
+        out: list[np.ndarray | None] = self.cache.get_many(full) if self.cache else [None] * len(full)
+        missing = [i for i, v in enumerate(out) if v is None]
+        done = len(full) - len(missing)
+        if progress and done:
+            progress(done)
+        # longest first over the whole call: batches of similar length (little padding), and the first
+        # progress figure is a pessimistic estimate rather than an optimistic one
+        missing.sort(key=lambda i: -len(full[i]))
+        step = self.batch_size * 2
+        for start in range(0, len(missing), step):
+            part = missing[start : start + step]
+            with self._process_lock() if self._process_lock else contextlib.nullcontext():
+                vectors = self._encode([texts[i] for i in part], prompt_name)
+            if self.cache:
+                self.cache.put_many([full[i] for i in part], vectors)
+            for i, vec in zip(part, vectors):
+                out[i] = vec
+            done += len(part)
             if progress:
-                progress(min(start + step, len(texts)))
-        return np.vstack(out)
+                progress(done)
+        return np.vstack(out)  # type: ignore[arg-type]
+
+    def cached_count(self, texts: list[str], titles: list[str] | None = None) -> int:
+        """How many of these document texts the vector cache already holds (nothing is embedded)."""
+        if not self.cache or not texts:
+            return 0
+        prompt_name = self.document_prompt_name
+        if titles is not None:
+            texts, prompt_name = self._with_titles(texts, titles), None
+        prompt = self._prompt(prompt_name) if prompt_name else ""
+        return sum(v is not None for v in self.cache.get_many([prompt + t for t in texts]))
 
     def _with_titles(self, texts: list[str], titles: list[str]) -> list[str]:
         prompt = (getattr(self.model, "prompts", {}) or {}).get(self.document_prompt_name or "", "")
@@ -101,6 +166,7 @@ class Embedder(Embeddings):
 
     def _encode(self, texts: list[str], prompt_name: str | None) -> np.ndarray:
         with self._lock:
+            t0 = time.perf_counter()
             vectors = self.model.encode(
                 texts,
                 prompt_name=prompt_name,
@@ -109,9 +175,16 @@ class Embedder(Embeddings):
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
+            self.encode_seconds += time.perf_counter() - t0
+            self.encoded_texts += len(texts)
+            if self.record is not None:
+                self.record.extend(texts if prompt_name is None else [self._prompt(prompt_name) + t for t in texts])
         vectors = np.asarray(vectors, dtype=np.float32)  # normalize in float32 (bf16 models lose precision)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.where(norms == 0, 1.0, norms)
+
+    def _prompt(self, prompt_name: str) -> str:
+        return str((getattr(self.model, "prompts", {}) or {}).get(prompt_name, ""))
 
     # LangChain Embeddings interface
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -168,24 +241,74 @@ class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
         return ["cosine"]
 
 
-def _load(model: str, models_dir: Path, device: str, dtype: str, batch_size: int) -> Embedder:
-    from kb.models import load_sentence_transformer
+def set_torch_threads(threads: int = 0) -> int:
+    """Torch intra-op threads: ``threads``, or (0) the cores this process may run on; returns the number."""
+    import torch  # noqa: PLC0415
 
-    st = load_sentence_transformer(model, models_dir, device=device, dtype=dtype)
-    return Embedder(st, name=model, batch_size=batch_size)
+    from kb.precision import available_cores  # noqa: PLC0415
+
+    n = threads if threads > 0 else available_cores()
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+    return n
 
 
-@lru_cache(maxsize=4)
-def _cached(model: str, models_dir: str, device: str, dtype: str, batch_size: int) -> Embedder:
-    return _load(model, Path(models_dir), device, dtype, batch_size)
+def model_identity(model: Any, folder: Path | None, name: str) -> str | None:
+    """What a cached vector depends on: the model's weights (sha256) and its maximum sequence length."""
+    if folder is None or not folder.is_dir():
+        return None
+    from kb.precision import weights_identity  # noqa: PLC0415
+
+    return f"{folder.name}|{weights_identity(folder)}|seq{getattr(model, 'max_seq_length', '')}"
+
+
+def _load(settings: Settings) -> Embedder:
+    from kb.models import load_sentence_transformer, resolve_model_path  # noqa: PLC0415
+    from kb.vector_cache import cache_file  # noqa: PLC0415
+
+    threads = set_torch_threads(settings.embed_threads)
+    lock = embed_lock if settings.embed_lock else None
+    models_dir = settings.resolved_models_dir()
+    st = load_sentence_transformer(
+        settings.embed_model, models_dir, device=settings.embed_device, dtype=settings.embed_dtype,
+        decision_dir=settings.data_dir.expanduser().resolve(), probe_lock=lock,
+    )
+    folder = Path(resolve_model_path(settings.embed_model, models_dir))
+    identity = model_identity(st, folder, settings.embed_model)
+    cache = None
+    if settings.vector_cache and identity:
+        seed = settings.starter_kb_dir / ".vectors" / f"{folder.name}.npz"
+        cache = VectorCache(cache_file(settings.resolved_vector_cache_dir(), identity), identity, seeds=[seed])
+    decision = getattr(st, "samenweten_precision", None)
+    log.info("Embedder %s: %s, %d threads, cache %s", settings.embed_model,
+             decision.describe() if decision else "?", threads, cache.path if cache else "uit")
+    return Embedder(st, name=settings.embed_model, batch_size=settings.embed_batch_size, cache=cache, lock=lock)
+
+
+_LOADED: dict[tuple[Any, ...], Embedder] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def _cache_key(settings: Settings) -> tuple[Any, ...]:
+    return (
+        settings.embed_model, str(settings.resolved_models_dir()), settings.embed_device, settings.embed_dtype,
+        settings.embed_batch_size, settings.embed_threads, settings.embed_lock, settings.vector_cache,
+        str(settings.resolved_vector_cache_dir()), str(settings.starter_kb_dir),
+    )
 
 
 def get_embedder(settings: Settings) -> Embedder:
     """The process-wide embedder for these settings (loaded once, then cached)."""
-    return _cached(
-        settings.embed_model,
-        str(settings.resolved_models_dir()),
-        settings.embed_device,
-        settings.embed_dtype,
-        settings.embed_batch_size,
-    )
+    key = _cache_key(settings)
+    with _LOAD_LOCK:
+        if key not in _LOADED:
+            if len(_LOADED) >= 4:
+                _LOADED.pop(next(iter(_LOADED)))
+            _LOADED[key] = _load(settings)
+        return _LOADED[key]
+
+
+def clear_embedders() -> None:
+    """Forget the loaded models (tests)."""
+    with _LOAD_LOCK:
+        _LOADED.clear()

@@ -155,12 +155,14 @@ def test_zero_vector_stays_zero_without_nan():
 
 def test_documents_are_embedded_in_batches_in_order_with_progress():
     model = RecordingModel({"document": ""})
-    e = Embedder(model, name="m", batch_size=2)  # 8 batches per model call: 16 texts
+    e = Embedder(model, name="m", batch_size=8)  # 2 batches per step: 16 texts
     texts = [f"Tekst nummer {i}." for i in range(40)]
     done: list[int] = []
     vectors = e.encode_documents(texts, progress=done.append)
     assert [len(t) for t, _ in model.calls] == [16, 16, 8]
     assert done == [16, 32, 40]
+    lengths = [len(t) for call, _ in model.calls for t in call]
+    assert lengths == sorted(lengths, reverse=True)  # longest first: batches of similar length
     single = Embedder(RecordingModel({"document": ""}), name="m").encode_documents([texts[25]])
     np.testing.assert_allclose(vectors[25], single[0], rtol=1e-6)
 
@@ -242,12 +244,12 @@ def test_reopened_collection_embeds_with_the_same_model_not_chromas_default(tmp_
 def test_get_embedder_loads_each_model_once(monkeypatch, settings):
     loads: list[tuple] = []
 
-    def fake_load(model, models_dir, device, dtype, batch_size):
-        loads.append((model, models_dir, device, dtype, batch_size))
-        return Embedder(RecordingModel(), name=model, batch_size=batch_size)
+    def fake_load(s):
+        loads.append((s.embed_model, s.resolved_models_dir(), s.embed_device, s.embed_dtype, s.embed_batch_size))
+        return Embedder(RecordingModel(), name=s.embed_model, batch_size=s.embed_batch_size)
 
     monkeypatch.setattr(embeddings, "_load", fake_load)
-    embeddings._cached.cache_clear()
+    embeddings.clear_embedders()
     try:
         a = get_embedder(settings)
         assert get_embedder(settings.model_copy()) is a
@@ -258,7 +260,95 @@ def test_get_embedder_loads_each_model_once(monkeypatch, settings):
             ("ander-model", settings.resolved_models_dir(), "cpu", "auto", 4),
         ]
     finally:
-        embeddings._cached.cache_clear()
+        embeddings.clear_embedders()
+
+
+# ------------------------------------------------------------------------------------------ vector cache
+def test_cached_vectors_are_not_embedded_again_and_equal_fresh_ones(tmp_path):
+    from kb.vector_cache import VectorCache
+
+    cache = VectorCache(tmp_path / "v.sqlite", "m|sha256:abc|seq512")
+    model = RecordingModel(E5_PROMPTS)
+    e = Embedder(model, name="e5", cache=cache)
+    first = e.encode_documents(["Een stichting heeft geen leden.", "De kantine."])
+    model.calls.clear()
+    done: list[int] = []
+    again = Embedder(model, name="e5", cache=VectorCache(tmp_path / "v.sqlite", "m|sha256:abc|seq512"))
+    second = again.encode_documents(["De kantine.", "Nieuw stuk.", "Een stichting heeft geen leden."],
+                                    progress=done.append)
+    assert model.calls == [(["Nieuw stuk."], "passage")]  # only the new text reaches the model
+    np.testing.assert_allclose(second[0], first[1], rtol=1e-6)
+    np.testing.assert_allclose(second[2], first[0], rtol=1e-6)
+    assert done == [2, 3] and again.encoded_texts == 1
+
+
+def test_cache_key_is_the_embedded_text_with_its_prompt_and_title(tmp_path):
+    from kb.vector_cache import VectorCache
+
+    model = RecordingModel(GEMMA_PROMPTS)
+    e = Embedder(model, name="g", cache=VectorCache(tmp_path / "v.sqlite", "g|x"))
+    e.encode_documents(["Het doel staat erin."], titles=["Statuten"])
+    e.encode_documents(["Het doel staat erin."], titles=["Bestuur"])  # another title: another text
+    e.encode_documents(["Het doel staat erin."])
+    assert len(model.calls) == 3
+
+
+def test_another_model_identity_never_sees_the_cached_vectors(tmp_path):
+    from kb.vector_cache import VectorCache
+
+    model = RecordingModel(E5_PROMPTS)
+    Embedder(model, name="e5", cache=VectorCache(tmp_path / "v.sqlite", "e5|sha256:one")).encode_documents(["a b c"])
+    Embedder(model, name="e5", cache=VectorCache(tmp_path / "v.sqlite", "e5|sha256:two")).encode_documents(["a b c"])
+    assert len(model.calls) == 2
+
+
+def test_a_seed_is_used_only_for_the_identity_it_was_made_with(tmp_path):
+    from kb.vector_cache import VectorCache, write_seed
+
+    texts = ["passage: Een stichting heeft geen leden."]
+    vec = RecordingModel(E5_PROMPTS).vector(texts[0])
+    seed = tmp_path / ".vectors" / "e5.npz"
+    write_seed(seed, "e5|sha256:good", texts, np.array([vec / np.linalg.norm(vec)]))
+    model = RecordingModel(E5_PROMPTS)
+    good = Embedder(model, name="e5", cache=VectorCache(None, "e5|sha256:good", seeds=[seed]))
+    out = good.encode_documents(["Een stichting heeft geen leden."])
+    assert model.calls == []
+    np.testing.assert_allclose(out[0], vec / np.linalg.norm(vec), atol=2e-3)  # float16 in the seed
+    other = Embedder(model, name="e5", cache=VectorCache(None, "e5|sha256:changed", seeds=[seed]))
+    other.encode_documents(["Een stichting heeft geen leden."])
+    assert len(model.calls) == 1  # weights changed: the seed is ignored
+
+
+def test_every_document_step_holds_the_process_lock_but_queries_do_not():
+    held: list[str] = []
+    import contextlib
+
+    @contextlib.contextmanager
+    def lock():
+        held.append("in")
+        yield
+        held.append("out")
+
+    model = RecordingModel({"document": "", "query": ""})
+    e = Embedder(model, name="m", batch_size=2, lock=lock)
+    e.encode_documents([f"tekst {i}" for i in range(9)])
+    assert held == ["in", "out"] * 3  # steps of 4 texts
+    e.encode_queries(["vraag?"])
+    assert len(held) == 6
+
+
+def test_torch_threads_follow_the_cores_available(monkeypatch):
+    import torch
+
+    from kb import precision
+
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setattr(precision, "available_cores", lambda: 1)
+        assert embeddings.set_torch_threads(0) == 1 and torch.get_num_threads() == 1
+        assert embeddings.set_torch_threads(2) == 2 and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
 
 
 class _CountingModel:

@@ -474,7 +474,8 @@ def test_real_model_embeds_dutch(name: str) -> None:
     atol = 1e-2 if "bfloat16" in str(model.dtype) else 1e-4
     np.testing.assert_allclose(np.linalg.norm(q, axis=1), 1.0, atol=atol)
     np.testing.assert_allclose(np.linalg.norm(d, axis=1), 1.0, atol=atol)
-    assert str(model.dtype).endswith(spec.cpu_dtype)  # dtype="auto" follows the profile
+    decision = model.samenweten_precision  # dtype="auto": decided for this CPU (kb.precision)
+    assert decision.dtype in ("float32", "bfloat16") and str(model.dtype).endswith(decision.dtype)
     sims = (d @ q.T).ravel()
     assert sims[0] > sims[1] + 0.05, sims
     # the prompts from the installed folder are applied: a query embeds differently from a document
@@ -505,9 +506,10 @@ def test_installed_folder_passes_safety_and_pins(name: str) -> None:
 def test_default_model_bfloat16_matches_float32() -> None:
     import torch
 
-    other = "bfloat16" if MODEL_SPECS[DEFAULT_MODEL].cpu_dtype == "float32" else "float32"
     texts = [RELEVANT, IRRELEVANT]
-    ref = _installed_model(DEFAULT_MODEL).encode_document(texts)
+    auto = _installed_model(DEFAULT_MODEL)
+    other = "bfloat16" if auto.samenweten_precision.dtype == "float32" else "float32"
+    ref = auto.encode_document(texts)
     model = _installed_model(DEFAULT_MODEL, other)
     assert model.dtype == {"bfloat16": torch.bfloat16, "float32": torch.float32}[other]
     alt = model.encode_document(texts)

@@ -138,10 +138,18 @@ def _upload_section(principal: Principal, service: DocumentService) -> None:
     results: list[dict[str, Any]] = []
     bar = st.progress(0.0, text="Bezig met inlezen…")
     for i, uploaded in enumerate(files):
-        bar.progress(i / len(files), text=f"Bezig met {escape_markdown(uploaded.name)} ({i + 1} van {len(files)})…")
+        label = f"Bezig met {escape_markdown(uploaded.name)} ({i + 1} van {len(files)})"
+        bar.progress(i / len(files), text=f"{label}…")
+
+        def on_progress(done: int, total: int, i: int = i, label: str = label) -> None:
+            share = done / total if total else 1.0
+            bar.progress(min(1.0, (i + share) / len(files)),
+                         text=f"{label}: {done} van {total} stukken tekst verwerkt…")
+
         try:
             result = ingest_upload(
-                lambda path, name: service.add(principal, path, name, metadata), uploaded.name, uploaded.getvalue()
+                lambda path, name: service.add(principal, path, name, metadata, on_progress=on_progress),
+                uploaded.name, uploaded.getvalue(),
             )
         except KbError as exc:  # refused, or the store/database: the Dutch reason, details in the log
             log.warning("upload of %s failed: %s", uploaded.name, exc)

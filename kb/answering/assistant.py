@@ -15,7 +15,7 @@ import numpy as np
 from kb.answering.answerability import Verdict, evidence_features, load_model
 from kb.answering.citations import check_answer
 from kb.answering.condense import condense
-from kb.answering.evidence import cosine_matrix, lexical_overlap, split_units
+from kb.answering.evidence import cosine_matrix, lexical_overlap, split_units, unit_vectors
 from kb.answering.extractive import ExtractiveAnswerer
 from kb.answering.llm import LLMAnswerer, make_chat_model
 from kb.answering.prompts import Prompts
@@ -140,7 +140,7 @@ class Assistant:
             max_quotes=self.settings.answer_max_quotes,
             cover_sources=self.settings.answer_cover_sources,
             full_source_chars=self.settings.answer_full_source_chars,
-            stored_units=self.retriever.store.passage_vectors,
+            stored_units=unit_vectors(self.retriever.store, embedder),
             chunk_count=self._chunk_count,
         )
         pieces, quotes, order = answerer.stream(standalone, hits)

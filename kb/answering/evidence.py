@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 
@@ -95,3 +96,45 @@ def support_score(embedder: Embedder | None, sentence: str, source_text: str) ->
     sims = embedder.encode_documents([sentence] + units)
     dense = float(np.max(sims[1:] @ sims[0]))
     return 0.5 * lexical + 0.5 * dense
+
+
+UnitVectors = Callable[[list[str]], dict[str, list[tuple[str, np.ndarray]]]]
+
+
+def unit_vectors(store: Any, embedder: Embedder, embed_missing: bool = True) -> UnitVectors:
+    """The extractive answerer's quotable units of each chunk, with vectors.
+
+    Stored passage vectors when the store has them (``KB_PASSAGE_VECTORS=true``). A chunk stored without
+    them gets its paragraphs (the same units the ingest would have embedded: :func:`passages_of`) embedded
+    now, with the chunk's title slot, through the embedder's vector cache: the first answer that quotes a
+    chunk pays for its few paragraphs, later answers (and a store built with passage vectors before) pay
+    nothing. A one-paragraph chunk is its own unit with its own stored vector.
+    """
+    from ingest.chunking import passages_of  # noqa: PLC0415
+
+    def provide(chunk_ids: list[str]) -> dict[str, list[tuple[str, np.ndarray]]]:
+        out = store.passage_vectors(chunk_ids)
+        if not embed_missing:
+            return out
+        lone = [cid for cid, units in out.items() if len(units) == 1]
+        chunks = {c.chunk_id: c for c in store.get_chunks(lone)} if lone else {}
+        texts: list[str] = []
+        titles: list[str] = []
+        owners: list[str] = []
+        for cid in lone:
+            chunk = chunks.get(cid)
+            if chunk is None or out[cid][0][0] != chunk.text:
+                continue  # its one unit is a stored passage, not the chunk itself
+            for passage in passages_of(chunk.text):
+                texts.append(passage)
+                titles.append(chunk.header)
+                owners.append(cid)
+        if texts:
+            vectors = embedder.encode_documents(texts, titles=titles)
+            fresh: dict[str, list[tuple[str, np.ndarray]]] = {}
+            for cid, text, vec in zip(owners, texts, vectors):
+                fresh.setdefault(cid, []).append((text, vec))
+            out.update(fresh)
+        return out
+
+    return provide

@@ -261,3 +261,29 @@ def test_scanned_pdf_is_stored_with_its_ocr_mark(pipeline, store, tmp_path):
     assert record.extra["ocr"] is True and record.extra["ocr_pages"] == [1]
     chunks = store.chunks_of(result.doc_id)
     assert chunks[0].section == ("Buurtbus",) and "woensdag" in chunks[0].text and chunks[0].page_start == 1
+
+
+def test_progress_counts_every_text_of_every_file_against_a_total_known_up_front(tmp_path, settings,
+                                                                               hashing_embedder):
+    from ingest.pipeline import IngestPipeline
+    from kb.store import KnowledgeStore
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"gids-{i}.md").write_text(
+            f"# Gids {i}\n\n## Deel een\n\nEerste alinea over de vereniging en haar leden, lang genoeg.\n\n"
+            f"Tweede alinea over het bestuur en de statuten van gids {i}, ook lang genoeg.\n",
+            encoding="utf-8",
+        )
+    pipeline = IngestPipeline(KnowledgeStore(settings), lambda: hashing_embedder, settings)
+    seen: list[tuple[int, int]] = []
+    report = pipeline.ingest_paths([folder], on_progress=lambda d, t: seen.append((d, t)))
+    assert report.ok and report.count("added") == 3
+    totals = {t for _, t in seen}
+    assert len(totals) == 1 and seen[0] == (0, totals.pop())
+    done = [d for d, _ in seen]
+    assert done == sorted(done) and done[-1] == seen[-1][1]
+    again: list[tuple[int, int]] = []
+    pipeline.ingest_paths([folder], on_progress=lambda d, t: again.append((d, t)))
+    assert again == [(0, 0)]  # nothing changed: nothing to embed
