@@ -329,7 +329,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     kb = _kb(args)
     history: list[Turn] = []
     filters = SearchFilters(topic=args.topic)
-    print("SamenWeten — stel uw vraag (leeg of Ctrl-D om te stoppen, 'nieuw' voor een nieuw gesprek).", file=sys.stderr)
+    print("SamenWeten — stel je vraag (leeg of Ctrl-D om te stoppen, 'nieuw' voor een nieuw gesprek).", file=sys.stderr)
     while True:
         try:
             question = input("\nVraag: ").strip()

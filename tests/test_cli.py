@@ -264,7 +264,7 @@ def test_ask_human_output_lists_the_cited_sources(filled):
     rc, out, _ = filled("ask", "Heeft een stichting leden?")
     assert rc == 0
     answer, sources = out.split("\nBronnen:\n")
-    assert answer.startswith("Dit zeggen de bronnen over uw vraag:")
+    assert answer.startswith("Dit zeggen de bronnen over je vraag:")
     assert "  [1] Een stichting oprichten — Geen leden (stichting.md)" in sources
     for n in markers(answer):
         assert f"  [{n}] " in sources
