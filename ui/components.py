@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from kb.answering.types import Citation
+from ui.safe_markdown import as_block_quote, is_structured_line, render_blocks, structured_segment
 
 _ESCAPE = {c: "\\" + c for c in string.punctuation}
 # Emoji and icon shortcodes (":smile:", ":material/home:") are expanded in text nodes even when their
@@ -179,18 +180,23 @@ def _wrap(run: str, bold: bool, highlighted: bool) -> str:
     return escape_markdown(lead) + body + escape_markdown(trail)
 
 
-def rich_text(text: str, quotes: str | Sequence[str] = ()) -> str:
-    """Escaped Markdown of ``text`` with the sentences of ``quotes`` highlighted and ``**bold**`` kept.
+def _inline(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """One line's content: escaped runs, ``**bold**`` kept, quoted spans highlighted."""
+    return "".join(_wrap(run, bold, hl) for run, bold, hl in _styled_runs(text, spans))
 
-    Text is escaped first; only Streamlit's own highlight directive and bold markers are put around
-    escaped runs, so nothing from ``text`` can become markup.
+
+def rich_text(text: str, quotes: str | Sequence[str] = ()) -> str:
+    """Safe Markdown of ``text`` (tables, lists, headings, bold kept) with the sentences of ``quotes`` highlighted.
+
+    The structure is re-emitted by :mod:`ui.safe_markdown`; every piece of content is escaped first and only
+    Streamlit's own highlight directive and bold markers are put around escaped runs, so nothing from
+    ``text`` can become markup.
     """
     if not text:
         return ""
     text = str(text).replace("\r\n", "\n").replace("\r", "\n")
-    text = _INDENT_AFTER_NEWLINE.sub("\n", text)
     spans = find_quote_spans(text, quotes) if quotes else []
-    return "".join(_wrap(run, bold, hl) for run, bold, hl in _styled_runs(text, spans))
+    return render_blocks(text, spans, _inline)
 
 
 def snippet_bounds(text: str, spans: Sequence[tuple[int, int]], max_chars: int = SNIPPET_CHARS) -> tuple[int, int]:
@@ -214,12 +220,87 @@ def snippet_bounds(text: str, spans: Sequence[tuple[int, int]], max_chars: int =
     return max(0, start), min(len(text), end)
 
 
+def _snap_to_lines(text: str, start: int, end: int, reach: int = 200) -> tuple[int, int]:
+    """Move a window's edges to line boundaries when one is near, and never start a table without its header."""
+    if start > 0:
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", start)
+        line = text[line_start : len(text) if line_end < 0 else line_end]
+        if start - line_start <= reach or is_structured_line(line):
+            start = line_start
+            start = structured_segment(text, start, start)[0]
+    if end < len(text):
+        line_end = text.find("\n", end)
+        line_end = len(text) if line_end < 0 else line_end
+        if line_end - end <= reach:
+            end = line_end
+    return start, end
+
+
 def snippet_markdown(text: str, quote: str, max_chars: int = SNIPPET_CHARS) -> str:
-    """The part of a source shown on its card: the quoted sentences highlighted, cut to size."""
+    """The part of a source shown on its card: the quoted sentences highlighted, cut to size (whole lines
+    where possible, a table with its header)."""
     spans = find_quote_spans(text, quote) if quote else []
     start, end = snippet_bounds(text, spans, max_chars)
+    start, end = _snap_to_lines(text, start, end)
     body = rich_text(text[start:end], quote)
-    return ("… " if start > 0 else "") + body + (" …" if end < len(text) else "")
+    # an ellipsis on a line of its own where the window starts or ends at a line (a table stays a table)
+    before = "" if start == 0 else ("…\n\n" if text[start - 1] == "\n" else "… ")
+    after = "" if end >= len(text) else ("\n\n…" if text[end] == "\n" else " …")
+    return before + body + after
+
+
+_QUOTED_LINE = re.compile(r"^(?P<lead>.*?)“(?P<quote>.+)”(?P<marks>(?:\s*\[\d+\])+)[ \t]*$")
+_MARK = re.compile(r"\[(\d+)\]")
+
+
+def answer_markdown(text: str, sources: Sequence[SourceView] = ()) -> str:
+    """Safe Markdown of an answer. A line that quotes a source (``label: “…” [n]``) shows the quoted part of
+    that source with its own structure (a table as a table, a list as a list) when the quote comes from a
+    table or list; all other text is rendered like a document (:func:`rich_text`)."""
+    if not text:
+        return ""
+    by_number = {view.n: view for view in sources}
+    blocks: list[str] = []
+    plain_lines: list[str] = []
+
+    def flush() -> None:
+        if plain_lines:
+            blocks.append(rich_text("\n".join(plain_lines)))
+            plain_lines.clear()
+
+    for line in str(text).replace("\r\n", "\n").split("\n"):
+        match = _QUOTED_LINE.match(line)
+        structured = _structured_quote(match.group("quote"), match.group("marks"), by_number) if match else None
+        if match is None or structured is None:
+            plain_lines.append(line)
+            continue
+        flush()
+        lead = match.group("lead").strip()
+        lead = re.sub(r"^[-*•]\s+", "", lead).rstrip(" :")
+        marks = " ".join(f"\\[{n}\\]" for n in _MARK.findall(match.group("marks")))
+        blocks.append((f"**{escape_markdown(lead)}** " if lead else "") + marks + "\n\n" + as_block_quote(structured))
+    flush()
+    return "\n\n".join(b for b in blocks if b)
+
+
+def _structured_quote(quote: str, marks: str, by_number: dict[int, SourceView]) -> str | None:
+    """The quote as it stands in its source, rendered with the source's structure; None when it is plain
+    prose (or not found)."""
+    for n in _MARK.findall(marks):
+        view = by_number.get(int(n))
+        if view is None:
+            continue
+        source = view.text.replace("\r\n", "\n")
+        spans = find_quote_spans(source, quote)
+        if not spans:
+            continue
+        start, end = structured_segment(source, spans[0][0], spans[-1][1])
+        segment = source[start:end]
+        if "\n" not in segment.strip() and not is_structured_line(segment):
+            return None
+        return rich_text(segment)
+    return None
 
 
 # ------------------------------------------------------------------------------------ view models
