@@ -24,7 +24,7 @@ def cookie(name: str) -> str | None:
         value = st.context.cookies.get(name)
     except Exception:  # no browser (bare mode, some tests)
         return None
-    return value or None
+    return value if isinstance(value, str) and value else None
 
 
 def set_cookie(name: str, value: str, max_age_seconds: int) -> None:

@@ -50,6 +50,21 @@ def local_time(value: str | dt.datetime | None) -> str:
     return moment.astimezone(LOCAL_TZ).strftime("%d-%m-%Y %H:%M")
 
 
+TOPIC_NL = {
+    "rechtsvorm": "Rechtsvorm (vereniging, stichting, coöperatie)",
+    "belasting": "Belasting en giften",
+    "financiering": "Financiering",
+    "overig": "Overig",
+}
+
+
+def topic_label(topic: str | None) -> str:
+    """The Dutch name of a topic key ('belasting' → 'Belasting en giften')."""
+    if not topic:
+        return ""
+    return TOPIC_NL.get(topic, topic.capitalize())
+
+
 HIGHLIGHT = "orange-background"
 SNIPPET_CHARS = 700
 MIN_QUOTE_CHARS = 12
@@ -318,12 +333,21 @@ class SourceView:
     url: str | None
     text: str
     quote: str = ""
+    valid_from: str | None = None  # ISO date the guide's content applies from
+    last_reviewed: str | None = None  # ISO date the partner last checked it
+    official_url: str | None = None  # the official source (law, Belastingdienst page) it rests on
 
     @classmethod
-    def from_citation(cls, citation: Citation) -> SourceView:
-        c = citation.hit.chunk
+    def from_citation(cls, citation: Citation, record: Any = None) -> SourceView:
+        """The card of a citation; ``record`` (the document's :class:`kb.store.DocumentRecord`) adds dates and
+        the official source from the document's front matter."""
+        return cls.from_chunk(citation.n, citation.hit.chunk, citation.quote or "", record)
+
+    @classmethod
+    def from_chunk(cls, n: int, c: Any, quote: str = "", record: Any = None) -> SourceView:
+        extra = getattr(record, "extra", None) or {}
         return cls(
-            n=citation.n,
+            n=n,
             doc_id=c.doc_id,
             title=c.title,
             partner=c.partner,
@@ -332,7 +356,10 @@ class SourceView:
             page_end=c.page_end,
             url=c.url,
             text=c.text,
-            quote=citation.quote or "",
+            quote=quote,
+            valid_from=_iso_date(getattr(c, "valid_from", None) or getattr(record, "valid_from", None)),
+            last_reviewed=_iso_date(extra.get("last_reviewed") or extra.get("laatst_nagekeken")),
+            official_url=official_source_url(extra, exclude=c.url),
         )
 
     @property
@@ -352,6 +379,53 @@ class SourceView:
         return f"p. {self.page_start}"
 
 
+def _iso_date(value: Any) -> str | None:
+    if not value:
+        return None
+    text = str(value).strip()[:10]
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        return None
+
+
+def official_source_url(extra: dict[str, Any], exclude: str | None = None) -> str | None:
+    """The first http(s) address among a document's ``sources`` (front matter), other than its own URL."""
+    sources = extra.get("sources") or extra.get("bronnen") or []
+    if isinstance(sources, str):
+        sources = [sources]
+    for item in sources if isinstance(sources, list) else []:
+        url = safe_url(str(item))
+        if url and url != exclude:
+            return url
+    return None
+
+
+def dutch_date(iso: str | None) -> str:
+    """'2026-01-01' → '1 januari 2026'."""
+    from kb.answering.versions import dutch_date as _dutch
+
+    return _dutch(iso) if iso else ""
+
+
+def source_dates_line(view: SourceView) -> str:
+    """Escaped caption: how current the source is."""
+    parts = []
+    if view.valid_from:
+        parts.append(f"Geldig vanaf {dutch_date(view.valid_from)}")
+    if view.last_reviewed:
+        parts.append(f"laatst nagekeken op {dutch_date(view.last_reviewed)}")
+    return escape_markdown(" · ".join(parts))
+
+
+def source_label(view: SourceView) -> str:
+    """The card's heading (also its collapsed line): number, title, partner."""
+    label = f"[{view.n}] {view.title}"
+    if view.partner:
+        label += f" — {view.partner}"
+    return escape_markdown(label)
+
+
 def source_meta_line(view: SourceView) -> str:
     """Escaped caption: partner · article or section · page."""
     parts = [f"Partner: {view.partner}"] if view.partner else []
@@ -369,25 +443,33 @@ def render_text(text: str) -> None:
 
 
 def render_source_card(
-    view: SourceView, key: str, load_full_text: Callable[[str], str | None] | None = None
+    view: SourceView,
+    key: str,
+    load_full_text: Callable[[str], str | None] | None = None,
+    expanded: bool = False,
 ) -> None:
-    """One numbered source: title, partner, section, page, highlighted snippet, full text, URL."""
-    with st.container(border=True):
-        st.markdown(f"**\\[{view.n}\\] {escape_markdown(view.title)}**")
+    """One numbered source, collapsed to its heading line by default (an answer on a phone stays short):
+    title, partner, section, page, how current it is, highlighted snippet, full text, links."""
+    with st.expander(source_label(view), expanded=expanded, icon=":material/description:"):
         meta = source_meta_line(view)
         if meta:
             st.caption(meta)
+        dates = source_dates_line(view)
+        if dates:
+            st.caption(dates)
         st.markdown(snippet_markdown(view.text, view.quote))
-        left, right = st.columns([1, 1])
-        with left:
+        with st.container(horizontal=True):
             if load_full_text is not None and st.button(
                 "Volledige brontekst lezen", key=f"{key}_full", icon=":material/article:"
             ):
                 show_full_text(view, load_full_text)
-        with right:
             url = safe_url(view.url)
             if url:
                 st.link_button("Originele bron openen", url, icon=":material/open_in_new:")
+            official = safe_url(view.official_url)
+            if official:
+                st.link_button("Officiële bron", official, icon=":material/gavel:",
+                               help="De wet of officiële pagina waar deze tekst op steunt.")
 
 
 @st.dialog("Brontekst", width="large")
@@ -397,6 +479,9 @@ def show_full_text(view: SourceView, load_full_text: Callable[[str], str | None]
     meta = source_meta_line(view)
     if meta:
         st.caption(meta)
+    dates = source_dates_line(view)
+    if dates:
+        st.caption(dates)
     text = load_full_text(view.doc_id)
     if not text:
         st.warning("Dit document staat niet meer in de kennisbank; de tekst is niet beschikbaar.")
@@ -420,7 +505,7 @@ def render_question_groups(groups: Sequence[Any], limit: int = 30) -> None:
             st.markdown(f"**{group.count}×** {escape_markdown(group.example)}")
             others = [q for q in group.variants if q != group.example]
             if others:
-                with st.expander(f"{len(others)} andere formulering(en)"):
+                with st.expander(f"{len(others)} andere {'formulering' if len(others) == 1 else 'formuleringen'}"):
                     for q in others:
                         st.markdown("• " + escape_markdown(q))
     if len(groups) > limit:

@@ -206,8 +206,10 @@ def test_staff_manages_all_documents_and_chooses_the_partner(app_env, app_test):
 
 def test_volunteer_cannot_open_the_documents_page(app_env, app_test):
     at = app_test().run()
-    with pytest.raises(ValueError):
-        at.switch_page("ui/documents.py")  # not even offered to volunteers
+    at.switch_page("ui/documents.py").run()  # a bookmark: sent to the login instead of "Page not found"
+    assert not at.exception
+    assert at.title[0].value == "Inloggen" and "Log in om Documenten te openen." in at.info[0].value
+    assert not at.file_uploader
     # and the page refuses by itself when reached anyway
     page = AppTest.from_file(str(ROOT / "ui" / "documents.py"), default_timeout=60).run()
     assert not page.exception
