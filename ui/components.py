@@ -510,3 +510,60 @@ def render_question_groups(groups: Sequence[Any], limit: int = 30) -> None:
                         st.markdown("• " + escape_markdown(q))
     if len(groups) > limit:
         st.caption(f"En nog {len(groups) - limit} andere groepen.")
+
+
+# ------------------------------------------------------------------------------------ Dutch widgets
+DATE_PLACEHOLDER = "dd-mm-jjjj"
+_DATE_FORMATS = ("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d")
+
+
+def parse_dutch_date(text: str | None) -> dt.date | None:
+    """'1-3-2026', '01-03-2026', '01/03/2026' or '2026-03-01' → a date; '' → None.
+
+    Raises ``ValueError`` with a Dutch message for anything else.
+    """
+    value = (text or "").strip()
+    if not value:
+        return None
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"'{value}' is geen datum: schrijf hem als {DATE_PLACEHOLDER}, bijvoorbeeld 01-03-2026.")
+
+
+def date_field(label: str, key: str, value: dt.date | None = None, help: str | None = None) -> dt.date | None:
+    """A date as Dutch text (``dd-mm-jjjj``); Streamlit's date picker shows English ``dd-mm-yyyy`` and
+    English names to screen readers. An invalid date shows a Dutch error and counts as empty."""
+    if key not in st.session_state and value is not None:
+        st.session_state[key] = value.strftime("%d-%m-%Y")
+    text = st.text_input(label, key=key, placeholder=DATE_PLACEHOLDER, max_chars=10, help=help)
+    try:
+        return parse_dutch_date(text)
+    except ValueError as exc:
+        st.error(escape_markdown(str(exc)), icon=":material/event_busy:")
+        return None
+
+
+def date_field_invalid(key: str) -> bool:
+    """Whether the date field ``key`` holds text that is not a date (its error is shown at the field)."""
+    try:
+        parse_dutch_date(st.session_state.get(key))
+    except ValueError:
+        return True
+    return False
+
+
+def dutch_file_uploader_text(max_mb: float) -> None:
+    """Dutch texts in Streamlit's file uploader ("Upload", "25MB per file" are built in): our own fixed CSS."""
+    st.html(
+        "<style>"
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p{font-size:0}'
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after'
+        '{content:"Bestanden kiezen";font-size:0.875rem}'
+        '[data-testid="stFileUploaderDropzoneInstructions"] span{font-size:0}'
+        '[data-testid="stFileUploaderDropzoneInstructions"] span::after'
+        f'{{content:"of sleep ze hierheen · maximaal {max_mb:g} MB per bestand";font-size:0.875rem}}'
+        "</style>"
+    )
