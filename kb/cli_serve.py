@@ -42,9 +42,21 @@ def add_serve_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 def add_server_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--server",
-        default=os.environ.get(SERVE_URL_ENV) or None,
+        default=_configured_url(),
         help=f"adres van een draaiende 'kb serve' (of {SERVE_URL_ENV}); dan is het model al geladen",
     )
+
+
+def _configured_url() -> str | None:
+    """``KB_SERVE_URL`` (environment or ``.env``, see :class:`kb.config.Settings`)."""
+    if os.environ.get(SERVE_URL_ENV):
+        return os.environ[SERVE_URL_ENV]
+    try:
+        from kb.config import Settings
+
+        return Settings().serve_url
+    except Exception:  # an invalid setting elsewhere is reported by the command itself
+        return None
 
 
 # ------------------------------------------------------------------------------------ server

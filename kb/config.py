@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default a SQLite file DATA_DIR/samenweten.db."
     )
+    serve_url: str | None = Field(
+        None, description="Address of a running `kb serve`; `kb search`/`kb ask` then answer through it (no model load)."
+    )
 
     def resolved_store_dir(self) -> Path:
         return (self.store_dir or self.data_dir / "store").expanduser().resolve()
