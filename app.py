@@ -30,10 +30,20 @@ account = st.Page(
     icon=":material/person:",
     url_path="inloggen",
 )
-review = st.Page("ui/review.py", title="Beoordelen", icon=":material/fact_check:", url_path="beoordelen",
-                 visibility="visible" if can_review else "hidden")
-documents = st.Page("ui/documents.py", title="Documenten", icon=":material/folder_open:", url_path="documenten",
-                    visibility="visible" if can_manage else "hidden")
+review = st.Page(
+    "ui/review.py",
+    title="Beoordelen",
+    icon=":material/fact_check:",
+    url_path="beoordelen",
+    visibility="visible" if can_review else "hidden",
+)
+documents = st.Page(
+    "ui/documents.py",
+    title="Documenten",
+    icon=":material/folder_open:",
+    url_path="documenten",
+    visibility="visible" if can_manage else "hidden",
+)
 pages: dict[str, list[st.Page]] = {"Vragen": [chat], "Medewerkers en partners": [review, documents, account]}
 
 current = st.navigation(pages)

@@ -67,7 +67,7 @@ def make_server(kb: Any, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> T
     class Handler(BaseHTTPRequestHandler):
         server_version = "SamenWeten"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+        def log_message(self, format: str, *args: Any) -> None:
             print(f"kb serve: {self.address_string()} {format % args}", file=sys.stderr)
 
         def _send(self, status: int, data: Any) -> None:
@@ -78,13 +78,13 @@ def make_server(kb: Any, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> T
             self.end_headers()
             self.wfile.write(body)
 
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:
             if self.path == "/health":
                 self._send(200, {"ok": True, "documents": len(kb.store.list_documents())})
             else:
                 self._send(404, {"error": "onbekend adres: gebruik /health, /search of /ask"})
 
-        def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_POST(self) -> None:
             try:
                 length = int(self.headers.get("Content-Length") or 0)
                 if length > MAX_BODY:
@@ -122,12 +122,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         server = make_server(kb, args.host, args.port)
     except OSError as exc:
-        print(f"kb serve: poort {args.port} is niet beschikbaar ({exc.strerror}); kies een andere met --port.",
-              file=sys.stderr)
+        print(
+            f"kb serve: poort {args.port} is niet beschikbaar ({exc.strerror}); kies een andere met --port.",
+            file=sys.stderr,
+        )
         return 1
     url = f"http://{args.host}:{server.server_address[1]}"
-    print(f"kb serve: klaar op {url}. Gebruik: kb ask --server {url} \"vraag\" (of {SERVE_URL_ENV}={url}). "
-          "Stoppen met Ctrl-C.", file=sys.stderr)
+    print(
+        f'kb serve: klaar op {url}. Gebruik: kb ask --server {url} "vraag" (of {SERVE_URL_ENV}={url}). '
+        "Stoppen met Ctrl-C.",
+        file=sys.stderr,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -187,6 +192,8 @@ def print_remote_answer(answer: dict[str, Any]) -> None:
         for c in citations:
             section = c.get("section") or []
             page = f", p. {c['page']}" if c.get("page") else ""
-            print(f"  [{c.get('n')}] {c.get('title')} — {' > '.join(section[-1:]) or '(begin)'}{page} ({c.get('source')})")
+            print(
+                f"  [{c.get('n')}] {c.get('title')} — {' > '.join(section[-1:]) or '(begin)'}{page} ({c.get('source')})"
+            )
     for w in answer.get("warnings") or []:
         print(f"let op: {w}", file=sys.stderr)

@@ -157,7 +157,7 @@ def cmd_users_list(args: argparse.Namespace) -> int:
         return 0
     for row in rows:
         role = "medewerker" if row["role"] == "staff" else f"partner ({row['partner_org']})"
-        locked = f"  GEBLOKKEERD tot {_local(row['locked_until'])}" if row["locked_until"] else ""
+        locked = f"  GEBLOKKEERD tot {_local(str(row['locked_until']))}" if row["locked_until"] else ""
         print(f"{row['username']:<24} {role}{locked}")
     print(f"{len(rows)} {'account' if len(rows) == 1 else 'accounts'}")
     return 0

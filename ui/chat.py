@@ -109,8 +109,9 @@ def suggestions_of(answer: Answer) -> list[SourceView]:
         hits = list(listed)
     else:
         text = answer.text.split("\n")
-        start = next((i for i, line in enumerate(text) if line.strip().endswith(":") and "nuttig" in line.lower()),
-                     None)
+        start = next(
+            (i for i, line in enumerate(text) if line.strip().endswith(":") and "nuttig" in line.lower()), None
+        )
         titles = []
         for line in text[start + 1 :] if start is not None else []:
             match = _SUGGESTION_LINE.match(line)
@@ -124,7 +125,9 @@ def suggestions_of(answer: Answer) -> list[SourceView]:
                 if c.title == title and (where is None or where in (c.section[-1:] or [c.title])) and hit not in hits:
                     hits.append(hit)
                     break
-    return [SourceView.from_chunk(i + 1, h.chunk, "", _record(h.chunk.doc_id)) for i, h in enumerate(hits[:MAX_SUGGESTIONS])]
+    return [
+        SourceView.from_chunk(i + 1, h.chunk, "", _record(h.chunk.doc_id)) for i, h in enumerate(hits[:MAX_SUGGESTIONS])
+    ]
 
 
 def help_routes(answer: Answer) -> list[dict[str, Any]]:
@@ -200,7 +203,7 @@ def open_conversation(conversation_id: str) -> bool:
     messages: list[dict[str, Any]] = []
     for exchange in exchanges:
         messages.append({"role": "user", "content": exchange.question})
-        chunk_ids = [c.get("chunk_id") for c in exchange.citations if c.get("chunk_id")]
+        chunk_ids = [str(c["chunk_id"]) for c in exchange.citations if c.get("chunk_id")]
         try:
             chunks = {c.chunk_id: c for c in store.get_chunks(chunk_ids)} if chunk_ids else {}
         except Exception:
@@ -213,17 +216,19 @@ def open_conversation(conversation_id: str) -> bool:
         ]
         cited_docs = {c.get("doc_id") for c in exchange.citations}
         consulted = list(dict.fromkeys(s["title"] for s in exchange.sources if s.get("doc_id") not in cited_docs))
-        messages.append({
-            "role": "assistant",
-            "content": exchange.answer,
-            "refused": exchange.refused,
-            "sources": sources,
-            "consulted": consulted[:4],
-            "warnings": [],
-            "suggestions": [],
-            "help": [],
-            "exchange_id": exchange.id,
-        })
+        messages.append(
+            {
+                "role": "assistant",
+                "content": exchange.answer,
+                "refused": exchange.refused,
+                "sources": sources,
+                "consulted": consulted[:4],
+                "warnings": [],
+                "suggestions": [],
+                "help": [],
+                "exchange_id": exchange.id,
+            }
+        )
         if exchange.feedback is not None:
             st.session_state[f"feedback_{exchange.id}"] = 1 if exchange.feedback > 0 else 0
     st.session_state[MESSAGES] = messages
@@ -323,7 +328,7 @@ def render_feedback(entry: dict[str, Any]) -> None:
     value = st.segmented_control(
         "Was dit antwoord nuttig?",
         FEEDBACK_OPTIONS,
-        format_func=FEEDBACK_LABELS.get,
+        format_func=lambda value: FEEDBACK_LABELS[value],
         key=f"feedback_{exchange_id}",
         on_change=_on_feedback,
         args=(exchange_id,),
@@ -376,8 +381,12 @@ def render_refusal_help(entry: dict[str, Any], index: int) -> None:
         store = resources.knowledge_base().store
         for view in suggestions:
             label = view.title + (f" — {view.where}" if view.where else "")
-            if st.button(label, key=f"suggest_{index}_{view.n}", icon=":material/menu_book:",
-                         help="Lees deze tekst uit de kennisbank."):
+            if st.button(
+                label,
+                key=f"suggest_{index}_{view.n}",
+                icon=":material/menu_book:",
+                help="Lees deze tekst uit de kennisbank.",
+            ):
                 show_full_text(view, store.document_text)
 
 
@@ -469,13 +478,12 @@ def _restore_from_link() -> None:
         return
     st.session_state["chat_restored"] = True
     wanted = st.query_params.get(CONVERSATION_PARAM)
-    if wanted and _UUID.fullmatch(wanted) and not _messages():
-        if not open_conversation(wanted):
-            st.query_params.pop(CONVERSATION_PARAM, None)
+    if wanted and _UUID.fullmatch(wanted) and not _messages() and not open_conversation(wanted):
+        st.query_params.pop(CONVERSATION_PARAM, None)
 
 
 def render_start_up() -> None:
-    """"Bezig met opstarten" while the knowledge base loads in the background; the page is usable meanwhile
+    """ "Bezig met opstarten" while the knowledge base loads in the background; the page is usable meanwhile
     (a question asked now waits for the start-up). Polls once a second, and only while starting."""
     warm = resources.warm_up()
     if warm.ready:
@@ -487,8 +495,10 @@ def render_start_up() -> None:
     def status() -> None:
         if resources.warm_up().ready:
             st.rerun()  # the whole page, without this notice
-        st.info(f"{STARTING} Bij de eerste start duurt dat even; je kunt je vraag alvast stellen.",
-                icon=":material/hourglass_top:")
+        st.info(
+            f"{STARTING} Bij de eerste start duurt dat even; je kunt je vraag alvast stellen.",
+            icon=":material/hourglass_top:",
+        )
 
     status()
 
@@ -501,7 +511,7 @@ def render() -> None:
             ["", *TOPICS],
             key=TOPIC,
             format_func=lambda t: topic_label(t) if t else "Alle onderwerpen",
-            help="Zoek alleen in documenten over dit onderwerp. \"Nieuw gesprek\" zet het filter weer uit.",
+            help='Zoek alleen in documenten over dit onderwerp. "Nieuw gesprek" zet het filter weer uit.',
         )
         st.button("Nieuw gesprek", on_click=new_conversation, icon=":material/add_comment:")
         render_recent()

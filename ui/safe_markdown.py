@@ -18,6 +18,7 @@ quoted sentences (``:orange-background[…]``) is put around already escaped run
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 
@@ -64,7 +65,7 @@ def _cells(text: str, start: int, end: int) -> list[tuple[int, int]]:
     edges += pipes
     if not pipes or pipes[-1] != last - 1:
         edges.append(last)
-    return [(a + 1, b) for a, b in zip(edges, edges[1:])]
+    return [(a + 1, b) for a, b in itertools.pairwise(edges)]
 
 
 def _local(spans: Spans, start: int, end: int) -> list[tuple[int, int]]:
@@ -171,12 +172,12 @@ def structured_segment(text: str, start: int, end: int) -> tuple[int, int]:
     if not any(is_structured_line(line) for line in touched) and first == last:
         return start, end
     if is_table_row(text[slice(*lines[first])]) or is_table_separator(text[slice(*lines[first])]):
-        while first > 0 and (is_table_row(text[slice(*lines[first - 1])]) or is_table_separator(
-            text[slice(*lines[first - 1])]
-        )):
+        while first > 0 and (
+            is_table_row(text[slice(*lines[first - 1])]) or is_table_separator(text[slice(*lines[first - 1])])
+        ):
             first -= 1
-    new_start = lines[first][0] if (is_structured_line(text[slice(*lines[first])]) or
-                                    start - lines[first][0] <= 3) else start
-    new_end = lines[last][1] if (is_structured_line(text[slice(*lines[last])]) or
-                                 lines[last][1] - end <= 3) else end
+    new_start = (
+        lines[first][0] if (is_structured_line(text[slice(*lines[first])]) or start - lines[first][0] <= 3) else start
+    )
+    new_end = lines[last][1] if (is_structured_line(text[slice(*lines[last])]) or lines[last][1] - end <= 3) else end
     return new_start, new_end

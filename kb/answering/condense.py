@@ -21,8 +21,8 @@ The previous question is itself made standalone first, turn by turn, so a chain 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from kb.answering.types import Turn
 from kb.retrieval.dutch_text import fold
@@ -30,17 +30,57 @@ from kb.retrieval.dutch_text import fold
 # Classes of terms of the same kind that a follow-up may swap (folded: lower case, no accents). General
 # domain vocabulary of resident collectives, not phrases of particular questions.
 SUBJECT_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("vereniging", "stichting", "cooperatie", "onderlinge waarborgmaatschappij", "vof", "bv", "nv",
-     "eenmanszaak", "informele vereniging", "maatschap", "commanditaire vennootschap", "vennootschap"),
-    ("btw", "omzetbelasting", "vennootschapsbelasting", "vpb", "inkomstenbelasting", "loonbelasting",
-     "schenkbelasting", "erfbelasting", "overdrachtsbelasting", "energiebelasting", "ozb",
-     "onroerendezaakbelasting", "dividendbelasting", "toeristenbelasting", "precariobelasting"),
+    (
+        "vereniging",
+        "stichting",
+        "cooperatie",
+        "onderlinge waarborgmaatschappij",
+        "vof",
+        "bv",
+        "nv",
+        "eenmanszaak",
+        "informele vereniging",
+        "maatschap",
+        "commanditaire vennootschap",
+        "vennootschap",
+    ),
+    (
+        "btw",
+        "omzetbelasting",
+        "vennootschapsbelasting",
+        "vpb",
+        "inkomstenbelasting",
+        "loonbelasting",
+        "schenkbelasting",
+        "erfbelasting",
+        "overdrachtsbelasting",
+        "energiebelasting",
+        "ozb",
+        "onroerendezaakbelasting",
+        "dividendbelasting",
+        "toeristenbelasting",
+        "precariobelasting",
+    ),
     ("anbi", "sbbi", "culturele anbi"),
     ("gewone gift", "periodieke gift"),
     ("schenking", "erfenis", "nalatenschap", "legaat"),
     ("gemeente", "provincie", "fonds", "rijk", "waterschap"),
-    ("bestuurder", "bestuur", "lid", "leden", "vrijwilliger", "vrijwilligers", "penningmeester", "voorzitter",
-     "secretaris", "kascommissie", "ledenvergadering", "werknemer", "zzp'er", "zzper"),
+    (
+        "bestuurder",
+        "bestuur",
+        "lid",
+        "leden",
+        "vrijwilliger",
+        "vrijwilligers",
+        "penningmeester",
+        "voorzitter",
+        "secretaris",
+        "kascommissie",
+        "ledenvergadering",
+        "werknemer",
+        "zzp'er",
+        "zzper",
+    ),
     ("huurder", "verhuurder", "huurdersorganisatie", "bewonerscommissie", "woningcorporatie"),
     ("subsidie", "lening", "crowdfunding", "gift", "donatie", "sponsoring"),
 )
@@ -56,7 +96,27 @@ _PRONOUN = re.compile(r"\b(dat|dit|die|daar|daarvoor|daarbij|ervan|het|zij|hij|z
 _WORD = re.compile(r"[\w'’]+", re.UNICODE)
 # "Een stichting dan?" names only a subject (with these little words around it): an elliptic follow-up.
 _NOUN_PHRASE_FILLERS = frozenset(
-    "een de het onze ons mijn jullie dan ook eigenlijk nou voor bij met van als in zo'n zulke".split()
+    [
+        "een",
+        "de",
+        "het",
+        "onze",
+        "ons",
+        "mijn",
+        "jullie",
+        "dan",
+        "ook",
+        "eigenlijk",
+        "nou",
+        "voor",
+        "bij",
+        "met",
+        "van",
+        "als",
+        "in",
+        "zo'n",
+        "zulke",
+    ]
 )
 
 
@@ -103,9 +163,9 @@ def find_subjects(text: str) -> list[Subject]:
                 if len(parts) < 2 or i + len(parts) > len(words):
                     continue
                 window = [w[2] for w in words[i : i + len(parts)]]
-                if window[:-1] == parts[:-1] and (_word_class(window[-1]) or (None, ""))[1] == parts[-1]:
-                    if matched is None or len(parts) > matched[2]:
-                        matched = (g, term, len(parts))
+                same_term = window[:-1] == parts[:-1] and (_word_class(window[-1]) or (None, ""))[1] == parts[-1]
+                if same_term and (matched is None or len(parts) > matched[2]):
+                    matched = (g, term, len(parts))
         if matched:
             g, term, size = matched
             start, end = words[i][0], words[i + size - 1][1]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -129,7 +129,7 @@ def _local_clock(moment: datetime, now: datetime) -> str:
     try:
         zone: tzinfo = ZoneInfo("Europe/Amsterdam")
     except Exception:  # no time zone data installed
-        zone = timezone.utc
+        zone = UTC
     local = as_utc(moment).astimezone(zone)
     today = as_utc(now).astimezone(zone).date()
     return local.strftime("%H:%M") if local.date() == today else local.strftime("%d-%m-%Y %H:%M")

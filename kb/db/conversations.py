@@ -77,8 +77,9 @@ def conversation_exchanges(session: Session, conversation_id: str) -> list[Store
         .order_by(Exchange.id)
     ).all()
     return [
-        StoredExchange(e.id, e.question, e.answer, bool(e.refused), list(e.citations or []), list(e.sources or []),
-                       score)
+        StoredExchange(
+            e.id, e.question, e.answer, bool(e.refused), list(e.citations or []), list(e.sources or []), score
+        )
         for e, score in rows
     ]
 

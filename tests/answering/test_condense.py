@@ -30,14 +30,26 @@ def test_compound_subject_is_replaced_whole():
     ("previous", "follow_up", "expected"),
     [
         ("Wie is aansprakelijk in een stichting?", "En bij een coöperatie?", "Wie is aansprakelijk in een coöperatie?"),
-        ("Heeft een coöperatie statuten nodig?", "Hoe zit het met een vereniging?",
-         "Heeft een vereniging statuten nodig?"),
-        ("Moet onze zorgcoöperatie btw betalen over de contributie?", "En vennootschapsbelasting?",
-         "Moet onze zorgcoöperatie vennootschapsbelasting betalen over de contributie?"),
-        ("Wanneer moet een stichting vennootschapsbelasting betalen?", "En de btw?",
-         "Wanneer moet een stichting btw betalen?"),
-        ("Kan een donateur een periodieke gift aftrekken?", "En een gewone gift?",
-         "Kan een donateur een gewone gift aftrekken?"),
+        (
+            "Heeft een coöperatie statuten nodig?",
+            "Hoe zit het met een vereniging?",
+            "Heeft een vereniging statuten nodig?",
+        ),
+        (
+            "Moet onze zorgcoöperatie btw betalen over de contributie?",
+            "En vennootschapsbelasting?",
+            "Moet onze zorgcoöperatie vennootschapsbelasting betalen over de contributie?",
+        ),
+        (
+            "Wanneer moet een stichting vennootschapsbelasting betalen?",
+            "En de btw?",
+            "Wanneer moet een stichting btw betalen?",
+        ),
+        (
+            "Kan een donateur een periodieke gift aftrekken?",
+            "En een gewone gift?",
+            "Kan een donateur een gewone gift aftrekken?",
+        ),
         ("Moet een vereniging btw afdragen?", "Geldt dat ook voor een stichting?", "Moet een stichting btw afdragen?"),
         ("Moet een vereniging btw afdragen?", "Een stichting dan?", "Moet een stichting btw afdragen?"),
     ],
@@ -47,8 +59,9 @@ def test_subject_swaps_of_several_kinds(previous, follow_up, expected):
 
 
 def test_swap_of_two_kinds_at_once():
-    out = rule_based_condense("En een stichting met vennootschapsbelasting?",
-                              history("Moet een vereniging btw betalen over de kantine?"))
+    out = rule_based_condense(
+        "En een stichting met vennootschapsbelasting?", history("Moet een vereniging btw betalen over de kantine?")
+    )
     assert out == "Moet een stichting vennootschapsbelasting betalen over de kantine?"
 
 

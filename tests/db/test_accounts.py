@@ -10,7 +10,6 @@ from argon2 import PasswordHasher
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from kb.db.accounts import locked_users, remove_user, reset_password, unlock_user
 from kb.db import (
     AccountError,
     LoginError,
@@ -26,6 +25,7 @@ from kb.db import (
     start_session,
     user_for_token,
 )
+from kb.db.accounts import locked_users, remove_user, reset_password, unlock_user
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
 PASSWORD = "correct-paard-batterij"

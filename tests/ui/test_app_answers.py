@@ -8,9 +8,9 @@ import re
 from pathlib import Path
 from types import SimpleNamespace
 
+from apptest_support import plain
 from sqlalchemy import select
 
-from apptest_support import plain
 from kb.db import Exchange, session_scope
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,7 +80,9 @@ def test_refusal_shows_its_reason_once_and_clickable_suggestions(make_app_env, a
     suggestions[0].click().run()
     assert not at.exception
     # the dialog with the suggested document's full text
-    assert any("De gemarkeerde zinnen" in c.value or "notari" in plain(m.value) for c in at.caption for m in at.markdown)
+    assert any(
+        "De gemarkeerde zinnen" in c.value or "notari" in plain(m.value) for c in at.caption for m in at.markdown
+    )
 
 
 def test_contact_routes_from_the_answer_are_shown(make_app_env, app_test, monkeypatch):
@@ -88,9 +90,18 @@ def test_contact_routes_from_the_answer_are_shown(make_app_env, app_test, monkey
 
     make_app_env(KB_REFUSAL_THRESHOLD="5")
     # the shape the partner directory gives a refusal ("help": organisation, why, contact)
-    monkeypatch.setattr(Answer, "help", [
-        {"organisation": "Nederland Zorgt Voor Elkaar", "why": "helpt zorginitiatieven",
-         "contact": {"e-mail": "ondersteuningsteam@nlzve.nl", "telefoon": "0800-8010"}}], raising=False)
+    monkeypatch.setattr(
+        Answer,
+        "help",
+        [
+            {
+                "organisation": "Nederland Zorgt Voor Elkaar",
+                "why": "helpt zorginitiatieven",
+                "contact": {"e-mail": "ondersteuningsteam@nlzve.nl", "telefoon": "0800-8010"},
+            }
+        ],
+        raising=False,
+    )
     at = app_test().run()
     at.chat_input[0].set_value("Hoe begin ik een zorgcoöperatie?").run()
     shown = plain(" ".join(m.value for m in at.chat_message[1].markdown))
@@ -101,8 +112,13 @@ def test_contact_routes_from_the_answer_are_shown(make_app_env, app_test, monkey
 def test_help_routes_read_dicts_and_objects():
     from ui.chat import help_routes
 
-    answer = SimpleNamespace(help=[{"organisation": "A", "why": "x", "contact": "a@example.org"},
-                                   SimpleNamespace(organisation="B", why="y", contact="0800"), {"why": "no name"}])
+    answer = SimpleNamespace(
+        help=[
+            {"organisation": "A", "why": "x", "contact": "a@example.org"},
+            SimpleNamespace(organisation="B", why="y", contact="0800"),
+            {"why": "no name"},
+        ]
+    )
     assert [r["organisation"] for r in help_routes(answer)] == ["A", "B"]
     assert help_routes(SimpleNamespace()) == []
 
@@ -112,8 +128,10 @@ def test_topic_filter_says_it_is_on_and_what_it_leaves_out_and_new_conversation_
     assert not [i for i in at.info if "Onderwerpfilter" in i.value]
     at.sidebar.selectbox(key="chat_topic").set_value("belasting").run()
     notice = plain(next(i.value for i in at.info if "Onderwerpfilter" in i.value)).replace("**", "")
-    assert notice == ("Onderwerpfilter aan: je zoekt alleen in Belasting en giften (1 document). "
-                      "3 documenten over andere onderwerpen worden overgeslagen.")
+    assert notice == (
+        "Onderwerpfilter aan: je zoekt alleen in Belasting en giften (1 document). "
+        "3 documenten over andere onderwerpen worden overgeslagen."
+    )
     # the sidebar shows Dutch topic names, not keys
     assert "Belasting en giften" in at.sidebar.selectbox(key="chat_topic").options
     at.chat_input[0].set_value("Wie beslist er in een stichting?").run()

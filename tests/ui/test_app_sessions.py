@@ -3,12 +3,12 @@ of staff pages lead to the login, staff unlock accounts, a volunteer reopens rec
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from apptest_support import PASSWORD, plain
 from sqlalchemy import select, update
 
-from apptest_support import PASSWORD, plain
 from kb.db import Exchange, LoginSession, authenticate, session_scope
 from kb.db.accounts import LoginError
 
@@ -60,7 +60,7 @@ def test_an_expired_or_forged_cookie_is_refused(app_env, app_test, cookies):
 
     cookies["samenweten_sessie"] = app_env.staff_token
     with session_scope(app_env.engine) as session:
-        session.execute(update(LoginSession).values(expires_at=datetime.now(timezone.utc) - timedelta(minutes=1)))
+        session.execute(update(LoginSession).values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
     at = app_test().run()
     at.switch_page("ui/review.py").run()
     assert at.title[0].value == "Inloggen"
@@ -131,8 +131,10 @@ def test_a_volunteer_reopens_a_recent_conversation_on_the_same_browser(app_env, 
     button.click().run()
     assert not later.exception
     assert [plain(m.markdown[0].value) for m in later.chat_message if m.name == "user"] == [
-        "Wie beslist er in een stichting?", "En bij een vereniging?"]
-    assert [plain(e.label) for e in later.chat_message[1].expander][0].startswith("[1] De stichting")
+        "Wie beslist er in een stichting?",
+        "En bij een vereniging?",
+    ]
+    assert next(plain(e.label) for e in later.chat_message[1].expander).startswith("[1] De stichting")
     # a follow-up continues the reopened conversation
     later.chat_input[0].set_value("En bij een coöperatie?").run()
     with session_scope(app_env.engine) as session:
