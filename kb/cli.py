@@ -490,6 +490,12 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if getattr(args, "server", None):  # answered by a running `kb serve`: no store or model imports here
+        try:
+            return int(args.func(args))
+        except UsageError as exc:
+            print(f"kb: {exc}", file=sys.stderr)
+            return 2
     from ingest.errors import IngestError
     from kb.models import ModelError
     from kb.store import StoreError
