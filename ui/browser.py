@@ -52,12 +52,21 @@ def _is_https() -> bool:
 
 
 def scroll_to_last_answer() -> None:
-    """Start the view at the first line of the newest answer (on a phone the answer is longer than a screen)."""
+    """Start the view at the first line of the newest answer (on a phone the answer is longer than a screen).
+
+    Tried a few times while the page settles (the chat keeps itself scrolled to the bottom as content
+    arrives); stops as soon as the reader scrolls or touches the page.
+    """
     st.html(
         "<script>(() => {"
-        "const all = window.parent.document.querySelectorAll('[data-testid=\"stChatMessage\"]');"
+        "const doc = window.parent.document; let stop = false;"
+        "const halt = () => { stop = true; };"
+        "for (const name of ['wheel', 'touchstart', 'keydown']) doc.addEventListener(name, halt, {once: true});"
+        "const go = () => { if (stop) return;"
+        "const all = doc.querySelectorAll('[data-testid=\"stChatMessage\"]');"
         "const last = all[all.length - 1];"
-        "if (last) { setTimeout(() => last.scrollIntoView({block: 'start', behavior: 'instant'}), 50); }"
+        "if (last) last.scrollIntoView({block: 'start', behavior: 'instant'}); };"
+        "for (const t of [50, 250, 600, 1200, 2000]) setTimeout(go, t);"
         "})();</script>",
         unsafe_allow_javascript=True,
         width="content",

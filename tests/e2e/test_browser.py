@@ -238,7 +238,9 @@ def test_volunteer_asks_sees_streamed_answer_and_source_card_and_gives_feedback(
     # the source card, collapsed: number, title, partner; opened: section, quoted sentence highlighted,
     # full text, URL
     assert "[1] De stichting" in answer
-    message.get_by_test_id("stExpander").first.locator("summary").click()
+    cards = message.get_by_test_id("stExpander").filter(has_text="De stichting")
+    for i in range(cards.count()):
+        cards.nth(i).locator("summary").click()
     page.wait_for_timeout(500)
     answer = message.inner_text()
     assert f"Partner: {PARTNER_A}" in answer and "Artikel/sectie: Wie beslist" in answer
@@ -398,7 +400,11 @@ def test_a_follow_up_that_swaps_the_subject(page, server):
     ask(page, "Moeten we naar de notaris om een buurtvereniging te beginnen?")
     follow_up = ask(page, "En voor een stichting?")
     text = follow_up.inner_text()
-    assert "[1] De stichting" in text and "notariële akte" in text
+    # the second question was searched with the subject swapped: the stichting guide is cited, and says
+    # that a stichting always needs the notary
+    labels = follow_up.get_by_test_id("stExpander").all_inner_texts()
+    assert labels and "De stichting" in labels[0], labels
+    assert "notari" in text
     shot(page, "9-follow-up")
     assert not page.errors
 
