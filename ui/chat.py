@@ -17,10 +17,8 @@ import streamlit as st
 
 from kb.answering.types import Answer, Turn
 from kb.config import TOPICS
-from kb.db.app_queries import clear_feedback, ensure_conversation, record_answer, save_thumbs
 from kb.db.conversations import MAX_RECENT, conversation_exchanges, conversation_topic, recent_conversations
 from kb.db.engine import session_scope
-from kb.retrieval.types import SearchFilters
 from ui import browser, resources
 from ui.components import (
     TOPIC_NL,
@@ -34,6 +32,7 @@ from ui.components import (
     show_full_text,
     topic_label,
 )
+from kb.errors import reason_for
 
 log = logging.getLogger(__name__)
 
@@ -278,11 +277,10 @@ def render_recent() -> None:
 # ------------------------------------------------------------------------------------ storage
 def _store(answer: Answer, topic: str | None) -> int | None:
     try:
-        with session_scope(resources.db_engine()) as session:
-            conversation_id = ensure_conversation(session, st.session_state.get(CONVERSATION), topic)
-            exchange = record_answer(session, conversation_id, answer)
-            st.session_state[CONVERSATION] = conversation_id
-            exchange_id = exchange.id
+        conversation_id, exchange_id = resources.chat_service().record(
+            answer, st.session_state.get(CONVERSATION), topic
+        )
+        st.session_state[CONVERSATION] = conversation_id
     except Exception:  # the answer is still shown; only history and feedback are unavailable
         log.exception("storing the exchange failed")
         return None
@@ -294,15 +292,11 @@ def _store(answer: Answer, topic: str | None) -> int | None:
 def _on_feedback(exchange_id: int) -> None:
     value = st.session_state.get(f"feedback_{exchange_id}")
     try:
-        with session_scope(resources.db_engine()) as session:
-            if value is None:
-                clear_feedback(session, exchange_id)
-            else:
-                comment = st.session_state.get(f"fbcomment_{exchange_id}")
-                save_thumbs(session, exchange_id, int(value), comment)
+        comment = st.session_state.get(f"fbcomment_{exchange_id}")
+        resources.chat_service().feedback(exchange_id, None if value is None else int(value), comment)
     except Exception as exc:
         log.exception("storing feedback failed")
-        st.session_state[f"feedback_error_{exchange_id}"] = f"Je feedback kon niet worden opgeslagen: {exc}"
+        st.session_state[f"feedback_error_{exchange_id}"] = f"Je feedback kon niet worden opgeslagen: {reason_for(exc)}"
 
 
 def _on_comment(exchange_id: int) -> None:
@@ -400,9 +394,9 @@ def render_assistant(entry: dict[str, Any], index: int, with_answer_text: bool =
         render_refusal_help(entry, index)
     if sources:
         st.markdown("**Bronnen**")
-        store = resources.knowledge_base().store
+        chat = resources.chat_service()
         for view in sources:
-            render_source_card(view, key=f"src_{index}_{view.n}", load_full_text=store.document_text)
+            render_source_card(view, key=f"src_{index}_{view.n}", load_full_text=chat.document_text)
     if entry.get("consulted") and not entry.get("refused"):
         st.caption("Ook geraadpleegd: " + "; ".join(escape_markdown(t) for t in entry["consulted"]))
     render_feedback(entry)
@@ -417,13 +411,12 @@ def _answer(question: str, topic: str | None) -> None:
     with st.chat_message("assistant"):
         placeholder = st.empty()
         try:
-            kb = resources.knowledge_base()
             warm = resources.warm_up()
             if not warm.ready:
                 with st.spinner(STARTING):
                     warm.wait()
             with st.spinner("Ik zoek in de kennisbank…"):
-                stream = kb.assistant.ask(question, history, SearchFilters(topic=topic))
+                stream = resources.chat_service().ask(question, history, topic)
                 pieces = iter(stream)
                 shown = next(pieces, "")
             placeholder.markdown(rich_text(shown))
@@ -434,12 +427,11 @@ def _answer(question: str, topic: str | None) -> None:
             if answer is None:
                 raise RuntimeError("het antwoord is niet afgerond")
         except Exception as exc:
-            log.exception("answering failed")
+            log.exception("answering failed")  # the details go to the log, the volunteer gets the reason
             messages.pop()
             placeholder.empty()
             st.error(
-                "Er ging iets mis bij het beantwoorden van je vraag. Probeer het later opnieuw of neem "
-                "contact op met SamenWeten. (Details: " + escape_markdown(str(exc)) + ")"
+                "Er ging iets mis bij het beantwoorden van je vraag. " + escape_markdown(reason_for(exc))
             )
             return
         entry = assistant_entry(answer)

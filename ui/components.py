@@ -470,6 +470,10 @@ def render_source_card(
             if official:
                 st.link_button("Officiële bron", official, icon=":material/gavel:",
                                help="De wet of officiële pagina waar deze tekst op steunt.")
+        if load_full_text is not None:
+            from ui.original import render_card_extras  # the original at the cited page (and the OCR note)
+
+            render_card_extras(view, key)
 
 
 @st.dialog("Brontekst", width="large")

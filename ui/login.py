@@ -13,19 +13,10 @@ import logging
 
 import streamlit as st
 
-from kb.access import Principal, principal_for
-from kb.db.accounts import (
-    DEFAULT_SESSION_HOURS,
-    LoginError,
-    authenticate,
-    end_session,
-    locked_users,
-    purge_expired_sessions,
-    start_session,
-    unlock_user,
-    user_for_token,
-)
-from kb.db.engine import DatabaseError, session_scope
+from kb.access import Principal
+from kb.db.accounts import DEFAULT_SESSION_HOURS, locked_users, unlock_user
+from kb.db.engine import session_scope
+from kb.errors import KbError, reason_for
 from ui import browser, resources
 from ui.components import escape_markdown, local_time
 
@@ -54,11 +45,10 @@ def current_principal() -> Principal:
     if not token:
         return Principal.anonymous()
     try:
-        with session_scope(resources.db_engine()) as session:
-            user = user_for_token(session, token)
-            principal = principal_for(user) if user is not None else None
-    except DatabaseError as exc:
-        st.error(escape_markdown(str(exc)))
+        principal = resources.auth_service().principal_for_token(token)
+    except KbError as exc:
+        log.warning("checking the login failed: %s", exc)
+        st.error(escape_markdown(reason_for(exc)))
         return Principal.anonymous()
     if principal is None:
         st.session_state.pop(TOKEN_KEY, None)
@@ -69,14 +59,8 @@ def current_principal() -> Principal:
 
 
 def log_in(username: str, password: str) -> Principal:
-    """Check the credentials and start a session; raises :class:`LoginError` (Dutch message)."""
-    if not username.strip() or not password:
-        raise LoginError("Vul je gebruikersnaam en wachtwoord in.")
-    with session_scope(resources.db_engine()) as session:
-        user = authenticate(session, username, password)
-        purge_expired_sessions(session)
-        token = start_session(session, user)
-        principal = principal_for(user)
+    """Check the credentials and start a session; raises :class:`kb.db.LoginError` (Dutch message)."""
+    principal, token = resources.auth_service().log_in(username, password)
     st.session_state[TOKEN_KEY] = token
     st.session_state[COOKIE_READ_KEY] = True
     st.session_state.pop(FORGET_COOKIE_KEY, None)
@@ -90,9 +74,8 @@ def log_out() -> None:
     st.session_state[FORGET_COOKIE_KEY] = True
     if token:
         try:
-            with session_scope(resources.db_engine()) as session:
-                end_session(session, token)
-        except DatabaseError:
+            resources.auth_service().log_out(token)
+        except KbError:
             log.exception("ending the login session failed")
     st.session_state[NOTICE_KEY] = "Je bent uitgelogd."
 
@@ -130,8 +113,8 @@ def render_unlock(principal: Principal) -> None:
     try:
         with session_scope(resources.db_engine()) as session:
             locked = [(u.username, u.locked_until) for u in locked_users(session)]
-    except DatabaseError as exc:
-        st.error(escape_markdown(str(exc)))
+    except KbError as exc:
+        st.error(escape_markdown(reason_for(exc)))
         return
     st.subheader("Geblokkeerde accounts")
     if not locked:
@@ -158,8 +141,9 @@ def render() -> None:
     if principal.is_authenticated:
         st.title("Account")
         st.markdown(escape_markdown(f"Je bent ingelogd als {describe(principal)}."))
-        st.caption(f"Je blijft ingelogd in deze browser, ook na herladen, tot je uitlogt of na "
-                   f"{DEFAULT_SESSION_HOURS} uur.")
+        st.caption(
+            f"Je blijft ingelogd in deze browser, ook na herladen, tot je uitlogt of na {DEFAULT_SESSION_HOURS} uur."
+        )
         st.page_link("ui/documents.py", label="Documenten beheren", icon=":material/folder_open:")
         if principal.role == "staff":
             st.page_link("ui/review.py", label="Vragen en antwoorden beoordelen", icon=":material/fact_check:")
@@ -184,10 +168,9 @@ def render() -> None:
     if submitted:
         try:
             log_in(username, password)
-        except LoginError as exc:
-            st.error(escape_markdown(str(exc)))
-        except DatabaseError as exc:
-            st.error(escape_markdown(str(exc)))
+        except KbError as exc:  # a refused login, or the database: the reason; details in the log
+            log.info("login refused: %s", exc)
+            st.error(escape_markdown(reason_for(exc)))
         else:
             target = st.session_state.pop(AFTER_LOGIN_KEY, None)
             if target:
