@@ -265,7 +265,9 @@ def snippet_markdown(text: str, quote: str, max_chars: int = SNIPPET_CHARS) -> s
     return before + body + after
 
 
-_QUOTED_LINE = re.compile(r"^(?P<lead>.*?)“(?P<quote>.+)”(?P<marks>(?:\s*\[\d+\])+)[ \t]*$")
+_QUOTED_LINE = re.compile(
+    r"^(?P<lead>.*?)“(?P<quote>.+)”(?:\s*\((?P<label>[^()]*)\))?(?P<marks>(?:\s*\[\d+\])+)[ \t]*$"
+)
 _MARK = re.compile(r"\[(\d+)\]")
 
 
@@ -292,7 +294,7 @@ def answer_markdown(text: str, sources: Sequence[SourceView] = ()) -> str:
             continue
         flush()
         lead = match.group("lead").strip()
-        lead = re.sub(r"^[-*•]\s+", "", lead).rstrip(" :")
+        lead = re.sub(r"^[-*•]\s+", "", lead).rstrip(" :") or (match.group("label") or "").strip()
         marks = " ".join(f"\\[{n}\\]" for n in _MARK.findall(match.group("marks")))
         blocks.append((f"**{escape_markdown(lead)}** " if lead else "") + marks + "\n\n" + as_block_quote(structured))
     flush()
