@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from kb.cli_serve import add_serve_parser, add_server_option
 from kb.config import TOPICS, Settings
 
 log = logging.getLogger("kb")
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", help="bestand met één vraag per regel, of - voor stdin")
     p.add_argument("--topic", choices=TOPICS)
     p.add_argument("--partner")
+    add_server_option(p)
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("ask", parents=[common], help="een vraag beantwoorden met bronvermelding")
@@ -74,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", help="bestand met één vraag per regel, of - voor stdin")
     p.add_argument("--topic", choices=TOPICS)
     p.add_argument("--partner")
+    add_server_option(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", parents=[common], help="een gesprek met vervolgvragen")
@@ -97,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     from kb.cli_users import add_users_parser
 
     add_users_parser(sub, common)
+    add_serve_parser(sub, common)
 
     p = sub.add_parser("setup", parents=[common], help="model installeren en startkennisbank laden als de kennisbank leeg is")
     p.add_argument("--skip-model", action="store_true", help="het model niet installeren")
@@ -229,7 +233,7 @@ def cmd_docs_list(args: argparse.Namespace) -> int:
             print("De kennisbank is leeg. Voeg documenten toe met: kb ingest PAD")
         for r in rows:
             print(f"{r['doc_id']}\n    {r['title']} | {r['partner']} | {r['topic']} | {r['chunks']} stukken | {r['ingested_at']}")
-        print(f"{len(rows)} documenten.")
+        print(f"{len(rows)} {'document' if len(rows) == 1 else 'documenten'}.")
 
     _out(args, rows, human)
     return 0
@@ -278,7 +282,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     for r in report.failed:
         print(r.error, file=sys.stderr)
     _out(args, {"documents": n, "failed": len(report.failed), "chunks": kb.store.chunk_count()},
-         lambda: print(f"{n - len(report.failed)} van {n} documenten opnieuw ingelezen ({kb.store.chunk_count()} stukken)."))
+         lambda: print(f"{n - len(report.failed)} van {n} {'document' if n == 1 else 'documenten'} opnieuw ingelezen ({kb.store.chunk_count()} stukken)."))
     return 0 if report.ok else 1
 
 
@@ -331,11 +335,13 @@ def _questions(batch: str) -> Iterator[str]:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from kb.retrieval import SearchFilters
-
     if not args.question and not args.batch:
         print("kb search: geef een vraag of --batch BESTAND", file=sys.stderr)
         return 2
+    if getattr(args, "server", None):
+        return _remote_command(args, "/search")
+    from kb.retrieval import SearchFilters
+
     kb = _kb(args)
     filters = SearchFilters(topic=args.topic, partner=args.partner)
     if args.batch:
@@ -382,12 +388,41 @@ def _print_sources(answer: Any) -> None:
         print(f"let op: {w}", file=sys.stderr)
 
 
-def cmd_ask(args: argparse.Namespace) -> int:
-    from kb.retrieval import SearchFilters
+def _remote_command(args: argparse.Namespace, endpoint: str) -> int:
+    """``kb search``/``kb ask`` answered by a running ``kb serve`` (no model load here)."""
+    from kb.cli_serve import ServeError, print_remote_answer, print_remote_hits, remote
 
+    name = endpoint.strip("/")
+    questions = list(_questions(args.batch)) if args.batch else [args.question]
+    try:
+        for question in questions:
+            payload = {"question": question, "topic": args.topic, "partner": args.partner}
+            if endpoint == "/search":
+                payload["k"] = args.k
+            data = remote(args.server, endpoint, payload)
+            if args.batch:
+                line = {"question": question, "hits": data["hits"]} if endpoint == "/search" else data
+                print(json.dumps(line, ensure_ascii=False), flush=True)
+            elif args.json:
+                print(json.dumps(data["hits"] if endpoint == "/search" else data, ensure_ascii=False))
+            elif endpoint == "/search":
+                print_remote_hits(data["hits"])
+            else:
+                print_remote_answer(data)
+    except ServeError as exc:
+        print(f"kb {name}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
     if not args.question and not args.batch:
         print("kb ask: geef een vraag of --batch BESTAND", file=sys.stderr)
         return 2
+    if getattr(args, "server", None):
+        return _remote_command(args, "/ask")
+    from kb.retrieval import SearchFilters
+
     kb = _kb(args)
     filters = SearchFilters(topic=args.topic, partner=args.partner)
     if args.batch:
@@ -410,7 +445,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     kb = _kb(args)
     history: list[Turn] = []
     filters = SearchFilters(topic=args.topic)
-    print("SamenWeten — stel uw vraag (leeg of Ctrl-D om te stoppen, 'nieuw' voor een nieuw gesprek).", file=sys.stderr)
+    print("SamenWeten — stel je vraag (leeg of Ctrl-D om te stoppen, 'nieuw' voor een nieuw gesprek).", file=sys.stderr)
     while True:
         try:
             question = input("\nVraag: ").strip()
@@ -537,7 +572,8 @@ def cmd_setup(args: argparse.Namespace) -> int:
             starter.write_state(kb.store, "complete")
         why = "startkennisbank is compleet" if not plan.missing_docs or plan.state == "complete" else (
             "er staan al andere documenten in")
-        print(f"Kennisbank bevat al {plan.stored_docs} documenten ({why}); startkennisbank niet opnieuw geladen.",
+        docs = "document" if plan.stored_docs == 1 else "documenten"
+        print(f"Kennisbank bevat al {plan.stored_docs} {docs} ({why}); startkennisbank niet opnieuw geladen.",
               file=sys.stderr)
         return 0
     rate, how = starter.seconds_per_text(kb.pipeline)
@@ -565,7 +601,8 @@ def cmd_setup(args: argparse.Namespace) -> int:
         print(r.error, file=sys.stderr)
     if report.ok:
         starter.write_state(kb.store, "complete")
-    print(f"{report.count('added')} documenten ingelezen, {report.count('unchanged')} stonden er al "
+    added = report.count("added")
+    print(f"{added} {'document' if added == 1 else 'documenten'} ingelezen, {report.count('unchanged')} stonden er al "
           f"({kb.store.chunk_count()} stukken).", file=sys.stderr)
     return 0 if report.ok else 1
 
@@ -595,6 +632,12 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if getattr(args, "server", None):  # answered by a running `kb serve`: no store or model imports here
+        try:
+            return int(args.func(args))
+        except UsageError as exc:
+            print(f"kb: {exc}", file=sys.stderr)
+            return 2
     try:
         return int(args.func(args))
     except KbError as exc:  # every error meant for a person: its Dutch reason, no traceback

@@ -138,6 +138,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default a SQLite file DATA_DIR/samenweten.db."
     )
+    serve_url: str | None = Field(
+        None, description="Address of a running `kb serve`; `kb search`/`kb ask` then answer through it (no model load)."
+    )
     retention_days: int = Field(
         365, ge=1, description="Conversations (questions, answers, feedback, reviews) older than this many days "
         "are removed by `kb purge`."

@@ -91,3 +91,49 @@ def test_read_password_prompts_twice():
         read_password({}, ask=lambda _: next(different), interactive=True)
     assert read_password({"KB_NEW_PASSWORD": "uit-de-omgeving"}, interactive=False) == "uit-de-omgeving"
     assert read_password({}, interactive=False) is None
+
+
+def _run(parser, *argv):
+    args = parser.parse_args(["users", *argv])
+    return args.func(args)
+
+
+def test_list_unlock_reset_password_and_remove(parser, data_dir, monkeypatch, capsys):
+    from kb.db.accounts import LoginError
+
+    monkeypatch.setenv("KB_NEW_PASSWORD", PASSWORD)
+    assert _run(parser, "add", "sanne", "--role", "staff") == 0
+    assert _run(parser, "add", "anna", "--role", "partner", "--org", "Buurtkracht Oost") == 0
+    engine = _engine(data_dir)
+    for attempt in range(5):
+        with pytest.raises(LoginError), session_scope(engine) as session:
+            authenticate(session, "anna", f"fout-wachtwoord-{attempt}")
+    capsys.readouterr()
+
+    assert _run(parser, "list") == 0
+    out = capsys.readouterr().out
+    assert "sanne" in out and "medewerker" in out and "partner (Buurtkracht Oost)  GEBLOKKEERD tot" in out
+    assert "2 accounts" in out
+    assert _run(parser, "list", "--json") == 0
+    import json
+
+    rows = {r["username"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["anna"]["locked_until"] and rows["sanne"]["locked_until"] is None
+
+    assert _run(parser, "unlock", "anna") == 0
+    assert "ontgrendeld" in capsys.readouterr().out
+    with session_scope(engine) as session:
+        assert authenticate(session, "anna", PASSWORD).username == "anna"
+
+    monkeypatch.setenv("KB_NEW_PASSWORD", "nog-een-lang-wachtwoord")
+    assert _run(parser, "reset-password", "anna") == 0
+    with session_scope(engine) as session:
+        assert authenticate(session, "anna", "nog-een-lang-wachtwoord").username == "anna"
+
+    monkeypatch.setattr("sys.stdin", None)
+    assert _run(parser, "remove", "anna") == 2  # no terminal to confirm: --yes needed
+    assert "--yes" in capsys.readouterr().err
+    assert _run(parser, "remove", "anna", "--yes") == 0
+    assert _run(parser, "remove", "anna", "--yes") == 1
+    assert "geen account met de gebruikersnaam 'anna'" in capsys.readouterr().err
+    assert _run(parser, "unlock", "niemand") == 1

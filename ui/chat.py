@@ -1,22 +1,38 @@
 """The chat page for volunteers (no login): ask, read the streamed answer with its sources, give feedback.
 
 Every question and answer is stored with the ids and scores of its sources (``kb.db``), so staff can
-review it; the volunteer stays anonymous. All text from documents and questions is shown escaped.
+review it; the volunteer stays anonymous. Answers and sources are rendered as safe Markdown (tables and
+lists as such, everything from documents and questions escaped: :mod:`ui.safe_markdown`). The browser keeps
+the ids of its recent conversations, so a reload or a later visit can reopen them (``?gesprek=<id>`` keeps
+the current one across a reload).
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
+import re
 from typing import Any
 
 import streamlit as st
 
 from kb.answering.types import Answer, Turn
 from kb.config import TOPICS
+from kb.db.conversations import MAX_RECENT, conversation_exchanges, conversation_topic, recent_conversations
+from kb.db.engine import session_scope
+from ui import browser, resources
+from ui.components import (
+    TOPIC_NL,
+    SourceView,
+    answer_markdown,
+    escape_markdown,
+    local_time,
+    render_source_card,
+    render_text,
+    rich_text,
+    show_full_text,
+    topic_label,
+)
 from kb.errors import reason_for
-from ui import resources
-from ui.components import SourceView, escape_markdown, escape_pieces, render_source_card, render_text
 
 log = logging.getLogger(__name__)
 
@@ -24,15 +40,18 @@ MESSAGES = "chat_messages"
 CONVERSATION = "chat_conversation_id"
 PENDING = "chat_pending_question"
 TOPIC = "chat_topic"
+RECENT = "chat_recent_ids"
+SCROLL = "chat_scroll_to_answer"
+RECENT_COOKIE = "samenweten_gesprekken"
+RECENT_COOKIE_SECONDS = 90 * 24 * 3600
+CONVERSATION_PARAM = "gesprek"
 MAX_QUESTION_CHARS = 1000
 HISTORY_TURNS = 6
+MAX_SUGGESTIONS = 3
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_SUGGESTION_LINE = re.compile(r"^\s*-\s+(?P<title>.+?)(?: \((?P<where>[^()]*)\))?\s*$")
 
-TOPIC_NL = {
-    "rechtsvorm": "Rechtsvorm (vereniging, stichting, coöperatie)",
-    "belasting": "Belasting en giften",
-    "financiering": "Financiering",
-    "overig": "Overig",
-}
+__all__ = ["TOPIC_NL"]  # kept importable from here for older callers
 EXAMPLE_QUESTIONS = (
     "Wat is het verschil tussen een stichting en een vereniging?",
     "Hoe krijgt onze stichting de ANBI-status?",
@@ -43,6 +62,7 @@ DISCLAIMER = (
     "SamenWeten geeft algemene informatie uit de kennisbank, geen juridisch of fiscaal advies. "
     "Controleer belangrijke beslissingen bij een notaris, de Belastingdienst of een adviseur."
 )
+STARTING = "SamenWeten is bezig met opstarten: het taalmodel en de kennisbank worden geladen."
 
 
 # ------------------------------------------------------------------------------------ state
@@ -51,12 +71,14 @@ def _messages() -> list[dict[str, Any]]:
 
 
 def new_conversation() -> None:
-    """Start afresh: clear the visible conversation and its stored id."""
-    for key in [k for k in st.session_state if str(k).startswith(("feedback_", "fbcomment_"))]:
+    """Start afresh: clear the visible conversation, its stored id and the topic filter."""
+    for key in [k for k in st.session_state if str(k).startswith(("feedback_", "fbcomment_", "fbcomment_sent_"))]:
         del st.session_state[key]
     st.session_state[MESSAGES] = []
     st.session_state.pop(CONVERSATION, None)
     st.session_state.pop(PENDING, None)
+    st.session_state[TOPIC] = ""
+    st.query_params.pop(CONVERSATION_PARAM, None)
 
 
 def _ask_example(question: str) -> None:
@@ -69,21 +91,187 @@ def history_turns(messages: list[dict[str, Any]]) -> list[Turn]:
     return turns[-HISTORY_TURNS:]
 
 
+def _record(doc_id: str) -> Any:
+    try:
+        return resources.knowledge_base().store.get_document(doc_id)
+    except Exception:  # dates and the official link are extras; the card works without them
+        log.exception("document metadata unavailable")
+        return None
+
+
+def suggestions_of(answer: Answer) -> list[SourceView]:
+    """The sources a refusal lists under "Misschien nuttig" (as the answerer chose them), at most three."""
+    if not answer.refused:
+        return []
+    listed = getattr(answer, "suggestions", None)
+    if listed is not None:  # an answerer that provides them explicitly
+        hits = list(listed)
+    else:
+        text = answer.text.split("\n")
+        start = next(
+            (i for i, line in enumerate(text) if line.strip().endswith(":") and "nuttig" in line.lower()), None
+        )
+        titles = []
+        for line in text[start + 1 :] if start is not None else []:
+            match = _SUGGESTION_LINE.match(line)
+            if not match:
+                break
+            titles.append((match.group("title"), match.group("where")))
+        hits = []
+        for title, where in titles:
+            for hit in answer.hits:
+                c = hit.chunk
+                if c.title == title and (where is None or where in (c.section[-1:] or [c.title])) and hit not in hits:
+                    hits.append(hit)
+                    break
+    return [
+        SourceView.from_chunk(i + 1, h.chunk, "", _record(h.chunk.doc_id)) for i, h in enumerate(hits[:MAX_SUGGESTIONS])
+    ]
+
+
+def help_routes(answer: Answer) -> list[dict[str, Any]]:
+    """Organisations that can help (from the partner directory, when the answer provides them)."""
+    routes = getattr(answer, "help", None) or []
+    out = []
+    for entry in routes:
+        data = entry if isinstance(entry, dict) else getattr(entry, "__dict__", {})
+        if data.get("organisation"):
+            out.append(dict(data))
+    return out
+
+
+def refusal_text(answer: Answer) -> str:
+    """A refusal's own text, without the "Misschien nuttig" list (shown as buttons instead)."""
+    lines = answer.text.split("\n")
+    for i, line in enumerate(lines):
+        if line.strip().endswith(":") and "nuttig" in line.lower():
+            return "\n".join(lines[:i]).rstrip()
+    return answer.text
+
+
 def assistant_entry(answer: Answer) -> dict[str, Any]:
     cited = {c.hit.chunk.chunk_id for c in answer.citations}
-    consulted = []
+    cited_docs = {c.hit.chunk.doc_id for c in answer.citations}
+    consulted: list[str] = []
     for hit in answer.hits:
-        if hit.chunk.chunk_id not in cited and hit.chunk.title not in consulted:
-            consulted.append(hit.chunk.title)
+        chunk = hit.chunk
+        if chunk.chunk_id not in cited and chunk.doc_id not in cited_docs and chunk.title not in consulted:
+            consulted.append(chunk.title)
+    records = {c.hit.chunk.doc_id: _record(c.hit.chunk.doc_id) for c in answer.citations}
     return {
         "role": "assistant",
-        "content": answer.text,
+        "content": refusal_text(answer) if answer.refused else answer.text,
         "refused": answer.refused,
-        "sources": [SourceView.from_citation(c) for c in answer.citations],
+        "sources": [SourceView.from_citation(c, records.get(c.hit.chunk.doc_id)) for c in answer.citations],
         "consulted": consulted[:4],
-        "warnings": list(answer.warnings),
+        # a refusal states its reason in its text; "geweigerd: …" would say it a second time
+        "warnings": [w for w in answer.warnings if not (answer.refused and w.startswith("geweigerd"))],
+        "suggestions": suggestions_of(answer),
+        "help": help_routes(answer),
         "exchange_id": None,
     }
+
+
+# ------------------------------------------------------------------------------------ recent conversations
+def recent_ids() -> list[str]:
+    """This browser's recent conversation ids (from its cookie at page load, then kept in the session)."""
+    if RECENT not in st.session_state:
+        raw = browser.cookie(RECENT_COOKIE) or ""
+        st.session_state[RECENT] = [i for i in raw.split(",") if _UUID.fullmatch(i)][:MAX_RECENT]
+    return st.session_state[RECENT]
+
+
+def _remember(conversation_id: str) -> None:
+    ids = [conversation_id] + [i for i in recent_ids() if i != conversation_id]
+    st.session_state[RECENT] = ids[:MAX_RECENT]
+
+
+def open_conversation(conversation_id: str) -> bool:
+    """Load a stored conversation into the page; False when it is not there (any more)."""
+    try:
+        with session_scope(resources.db_engine()) as session:
+            exchanges = conversation_exchanges(session, conversation_id)
+            topic = conversation_topic(session, conversation_id)
+    except Exception:
+        log.exception("reopening a conversation failed")
+        return False
+    if not exchanges:
+        return False
+    new_conversation()
+    store = resources.knowledge_base().store
+    messages: list[dict[str, Any]] = []
+    for exchange in exchanges:
+        messages.append({"role": "user", "content": exchange.question})
+        chunk_ids = [str(c["chunk_id"]) for c in exchange.citations if c.get("chunk_id")]
+        try:
+            chunks = {c.chunk_id: c for c in store.get_chunks(chunk_ids)} if chunk_ids else {}
+        except Exception:
+            log.exception("chunks of a reopened conversation unavailable")
+            chunks = {}
+        sources = [
+            SourceView.from_chunk(int(c["n"]), chunks[c["chunk_id"]], c.get("quote") or "", _record(c["doc_id"]))
+            for c in exchange.citations
+            if c.get("chunk_id") in chunks
+        ]
+        cited_docs = {c.get("doc_id") for c in exchange.citations}
+        consulted = list(dict.fromkeys(s["title"] for s in exchange.sources if s.get("doc_id") not in cited_docs))
+        messages.append(
+            {
+                "role": "assistant",
+                "content": exchange.answer,
+                "refused": exchange.refused,
+                "sources": sources,
+                "consulted": consulted[:4],
+                "warnings": [],
+                "suggestions": [],
+                "help": [],
+                "exchange_id": exchange.id,
+            }
+        )
+        if exchange.feedback is not None:
+            st.session_state[f"feedback_{exchange.id}"] = 1 if exchange.feedback > 0 else 0
+    st.session_state[MESSAGES] = messages
+    st.session_state[CONVERSATION] = conversation_id
+    st.session_state[TOPIC] = topic if topic in TOPICS else ""
+    st.query_params[CONVERSATION_PARAM] = conversation_id
+    _remember(conversation_id)
+    return True
+
+
+def _on_open(conversation_id: str) -> None:
+    if not open_conversation(conversation_id):
+        st.session_state[RECENT] = [i for i in recent_ids() if i != conversation_id]
+        st.toast("Dit gesprek is niet meer beschikbaar.")
+
+
+def render_recent() -> None:
+    ids = recent_ids()
+    browser.set_cookie(RECENT_COOKIE, ",".join(ids), RECENT_COOKIE_SECONDS)
+    others = [i for i in ids if i != st.session_state.get(CONVERSATION)]
+    if not others:
+        return
+    try:
+        with session_scope(resources.db_engine()) as session:
+            summaries = recent_conversations(session, others)
+    except Exception:
+        log.exception("recent conversations unavailable")
+        return
+    if not summaries:
+        return
+    st.markdown("**Recente gesprekken**")
+    st.caption("Alleen in deze browser bewaard.")
+    for summary in summaries:
+        question = summary.first_question if len(summary.first_question) <= 60 else summary.first_question[:57] + "…"
+        st.button(
+            question,
+            key=f"open_{summary.id}",
+            on_click=_on_open,
+            args=(summary.id,),
+            help=f"{local_time(summary.last_at)} · {summary.questions} "
+            f"{'vraag' if summary.questions == 1 else 'vragen'}",
+            width="stretch",
+            icon=":material/history:",
+        )
 
 
 # ------------------------------------------------------------------------------------ storage
@@ -93,10 +281,12 @@ def _store(answer: Answer, topic: str | None) -> int | None:
             answer, st.session_state.get(CONVERSATION), topic
         )
         st.session_state[CONVERSATION] = conversation_id
-        return exchange_id
     except Exception:  # the answer is still shown; only history and feedback are unavailable
         log.exception("storing the exchange failed")
         return None
+    _remember(conversation_id)
+    st.query_params[CONVERSATION_PARAM] = conversation_id
+    return exchange_id
 
 
 def _on_feedback(exchange_id: int) -> None:
@@ -118,13 +308,25 @@ def _on_comment(exchange_id: int) -> None:
 
 
 # ------------------------------------------------------------------------------------ rendering
+FEEDBACK_OPTIONS = (1, 0)  # the values of st.feedback("thumbs"): 1 = nuttig, 0 = niet nuttig
+FEEDBACK_LABELS = {1: ":material/thumb_up: Nuttig", 0: ":material/thumb_down: Niet nuttig"}
+
+
 def render_feedback(entry: dict[str, Any]) -> None:
     exchange_id = entry.get("exchange_id")
     if exchange_id is None:
         st.caption("Dit antwoord kon niet worden opgeslagen; feedback geven is daarom niet mogelijk.")
         return
-    st.caption("Was dit antwoord nuttig?")
-    value = st.feedback("thumbs", key=f"feedback_{exchange_id}", on_change=_on_feedback, args=(exchange_id,))
+    # Dutch names for screen readers: the buttons are labelled "Nuttig" / "Niet nuttig" (st.feedback says
+    # "Thumbs up/down")
+    value = st.segmented_control(
+        "Was dit antwoord nuttig?",
+        FEEDBACK_OPTIONS,
+        format_func=lambda value: FEEDBACK_LABELS[value],
+        key=f"feedback_{exchange_id}",
+        on_change=_on_feedback,
+        args=(exchange_id,),
+    )
     error = st.session_state.pop(f"feedback_error_{exchange_id}", None)
     if error:
         st.error(escape_markdown(error))
@@ -146,12 +348,50 @@ def render_feedback(entry: dict[str, Any]) -> None:
             )
 
 
+def _contact_line(route: dict[str, Any]) -> str:
+    contact = route.get("contact")
+    if isinstance(contact, dict):
+        parts = [f"{k}: {v}" for k, v in contact.items() if v]
+        contact = " · ".join(parts)
+    elif isinstance(contact, (list, tuple)):
+        contact = " · ".join(str(c) for c in contact if c)
+    text = f"**{escape_markdown(str(route['organisation']))}**"
+    if route.get("why"):
+        text += " — " + escape_markdown(str(route["why"]))
+    if contact:
+        text += "  \n" + escape_markdown(str(contact))
+    return text
+
+
+def render_refusal_help(entry: dict[str, Any], index: int) -> None:
+    routes = entry.get("help") or []
+    if routes:
+        st.markdown("**Wie kan je verder helpen?**")
+        for route in routes:
+            st.markdown(_contact_line(route))
+    suggestions: list[SourceView] = entry.get("suggestions") or []
+    if suggestions:
+        st.markdown("**Misschien nuttig**")
+        store = resources.knowledge_base().store
+        for view in suggestions:
+            label = view.title + (f" — {view.where}" if view.where else "")
+            if st.button(
+                label,
+                key=f"suggest_{index}_{view.n}",
+                icon=":material/menu_book:",
+                help="Lees deze tekst uit de kennisbank.",
+            ):
+                show_full_text(view, store.document_text)
+
+
 def render_assistant(entry: dict[str, Any], index: int, with_answer_text: bool = True) -> None:
+    sources: list[SourceView] = entry.get("sources", [])
     if with_answer_text:
-        st.markdown(escape_markdown(entry["content"]))
+        st.markdown(answer_markdown(entry["content"], sources))
     for warning in entry.get("warnings", []):
         st.caption(":warning: " + escape_markdown(warning))
-    sources: list[SourceView] = entry.get("sources", [])
+    if entry.get("refused"):
+        render_refusal_help(entry, index)
     if sources:
         st.markdown("**Bronnen**")
         chat = resources.chat_service()
@@ -169,45 +409,110 @@ def _answer(question: str, topic: str | None) -> None:
     with st.chat_message("user"):
         render_text(question)
     with st.chat_message("assistant"):
+        placeholder = st.empty()
         try:
+            warm = resources.warm_up()
+            if not warm.ready:
+                with st.spinner(STARTING):
+                    warm.wait()
             with st.spinner("Ik zoek in de kennisbank…"):
                 stream = resources.chat_service().ask(question, history, topic)
                 pieces = iter(stream)
-                first = next(pieces, "")
-            shown = st.empty()  # the stream is unchecked text: replaced by the verified answer below
-            with shown.container():
-                st.write_stream(escape_pieces(itertools.chain([first], pieces)))
+                shown = next(pieces, "")
+            placeholder.markdown(rich_text(shown))
+            for piece in pieces:
+                shown += piece
+                placeholder.markdown(rich_text(shown))
             answer = stream.answer
             if answer is None:
                 raise RuntimeError("het antwoord is niet afgerond")
-            shown.markdown(escape_markdown(answer.text))
         except Exception as exc:
             log.exception("answering failed")  # the details go to the log, the volunteer gets the reason
             messages.pop()
+            placeholder.empty()
             st.error(
                 "Er ging iets mis bij het beantwoorden van je vraag. " + escape_markdown(reason_for(exc))
             )
             return
         entry = assistant_entry(answer)
+        placeholder.markdown(answer_markdown(entry["content"], entry["sources"]))
         entry["exchange_id"] = _store(answer, topic)
         messages.append(entry)
         render_assistant(entry, len(messages) - 1, with_answer_text=False)
+    st.session_state[SCROLL] = True
+
+
+def render_topic_filter(topic: str | None) -> None:
+    """Say that the topic filter is on, and what it leaves out."""
+    if not topic:
+        return
+    try:
+        records = resources.knowledge_base().store.list_documents()
+    except Exception:
+        records = []
+    inside = sum(1 for r in records if r.topic == topic)
+    outside = len(records) - inside
+    text = f"Onderwerpfilter aan: je zoekt alleen in **{escape_markdown(topic_label(topic))}** ({inside} {documents_word(inside)})."
+    if outside:
+        text += f" {outside} {documents_word(outside)} over andere onderwerpen {'wordt' if outside == 1 else 'worden'} overgeslagen."
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.info(text, icon=":material/filter_alt:")
+        st.button("Filter uit", key="topic_off", on_click=lambda: st.session_state.__setitem__(TOPIC, ""))
+
+
+def documents_word(n: int) -> str:
+    return "document" if n == 1 else "documenten"
+
+
+def _restore_from_link() -> None:
+    """After a reload (or from a bookmark) ``?gesprek=<id>`` reopens that conversation once."""
+    if st.session_state.get("chat_restored"):
+        return
+    st.session_state["chat_restored"] = True
+    wanted = st.query_params.get(CONVERSATION_PARAM)
+    if wanted and _UUID.fullmatch(wanted) and not _messages() and not open_conversation(wanted):
+        st.query_params.pop(CONVERSATION_PARAM, None)
+
+
+def render_start_up() -> None:
+    """ "Bezig met opstarten" while the knowledge base loads in the background; the page is usable meanwhile
+    (a question asked now waits for the start-up). Polls once a second, and only while starting."""
+    warm = resources.warm_up()
+    if warm.ready:
+        if warm.error:
+            st.error("SamenWeten kon niet opstarten: " + escape_markdown(warm.error))
+        return
+
+    @st.fragment(run_every=1.0)
+    def status() -> None:
+        if resources.warm_up().ready:
+            st.rerun()  # the whole page, without this notice
+        st.info(
+            f"{STARTING} Bij de eerste start duurt dat even; je kunt je vraag alvast stellen.",
+            icon=":material/hourglass_top:",
+        )
+
+    status()
 
 
 def render() -> None:
+    _restore_from_link()
     with st.sidebar:
         st.selectbox(
             "Onderwerp",
             ["", *TOPICS],
             key=TOPIC,
-            format_func=lambda t: TOPIC_NL.get(t, t) if t else "Alle onderwerpen",
-            help="Zoek alleen in documenten over dit onderwerp.",
+            format_func=lambda t: topic_label(t) if t else "Alle onderwerpen",
+            help='Zoek alleen in documenten over dit onderwerp. "Nieuw gesprek" zet het filter weer uit.',
         )
         st.button("Nieuw gesprek", on_click=new_conversation, icon=":material/add_comment:")
+        render_recent()
 
     st.title("Vraag het SamenWeten")
     st.caption(DISCLAIMER)
+    render_start_up()
     topic = st.session_state.get(TOPIC) or None
+    render_topic_filter(topic)
 
     typed = st.chat_input("Stel je vraag over je vereniging, stichting of coöperatie…", max_chars=MAX_QUESTION_CHARS)
     question = (typed or st.session_state.pop(PENDING, None) or "").strip()
@@ -230,6 +535,8 @@ def render() -> None:
 
     if question:
         _answer(question[:MAX_QUESTION_CHARS], topic)
+    if st.session_state.pop(SCROLL, False):
+        browser.scroll_to_last_answer()
 
 
 if __name__ == "__main__":

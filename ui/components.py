@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from kb.answering.types import Citation
+from ui.safe_markdown import as_block_quote, is_structured_line, render_blocks, structured_segment
 
 _ESCAPE = {c: "\\" + c for c in string.punctuation}
 # Emoji and icon shortcodes (":smile:", ":material/home:") are expanded in text nodes even when their
@@ -47,6 +48,21 @@ def local_time(value: str | dt.datetime | None) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.timezone.utc)
     return moment.astimezone(LOCAL_TZ).strftime("%d-%m-%Y %H:%M")
+
+
+TOPIC_NL = {
+    "rechtsvorm": "Rechtsvorm (vereniging, stichting, coöperatie)",
+    "belasting": "Belasting en giften",
+    "financiering": "Financiering",
+    "overig": "Overig",
+}
+
+
+def topic_label(topic: str | None) -> str:
+    """The Dutch name of a topic key ('belasting' → 'Belasting en giften')."""
+    if not topic:
+        return ""
+    return TOPIC_NL.get(topic, topic.capitalize())
 
 
 HIGHLIGHT = "orange-background"
@@ -179,18 +195,23 @@ def _wrap(run: str, bold: bool, highlighted: bool) -> str:
     return escape_markdown(lead) + body + escape_markdown(trail)
 
 
-def rich_text(text: str, quotes: str | Sequence[str] = ()) -> str:
-    """Escaped Markdown of ``text`` with the sentences of ``quotes`` highlighted and ``**bold**`` kept.
+def _inline(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """One line's content: escaped runs, ``**bold**`` kept, quoted spans highlighted."""
+    return "".join(_wrap(run, bold, hl) for run, bold, hl in _styled_runs(text, spans))
 
-    Text is escaped first; only Streamlit's own highlight directive and bold markers are put around
-    escaped runs, so nothing from ``text`` can become markup.
+
+def rich_text(text: str, quotes: str | Sequence[str] = ()) -> str:
+    """Safe Markdown of ``text`` (tables, lists, headings, bold kept) with the sentences of ``quotes`` highlighted.
+
+    The structure is re-emitted by :mod:`ui.safe_markdown`; every piece of content is escaped first and only
+    Streamlit's own highlight directive and bold markers are put around escaped runs, so nothing from
+    ``text`` can become markup.
     """
     if not text:
         return ""
     text = str(text).replace("\r\n", "\n").replace("\r", "\n")
-    text = _INDENT_AFTER_NEWLINE.sub("\n", text)
     spans = find_quote_spans(text, quotes) if quotes else []
-    return "".join(_wrap(run, bold, hl) for run, bold, hl in _styled_runs(text, spans))
+    return render_blocks(text, spans, _inline)
 
 
 def snippet_bounds(text: str, spans: Sequence[tuple[int, int]], max_chars: int = SNIPPET_CHARS) -> tuple[int, int]:
@@ -214,12 +235,89 @@ def snippet_bounds(text: str, spans: Sequence[tuple[int, int]], max_chars: int =
     return max(0, start), min(len(text), end)
 
 
+def _snap_to_lines(text: str, start: int, end: int, reach: int = 200) -> tuple[int, int]:
+    """Move a window's edges to line boundaries when one is near, and never start a table without its header."""
+    if start > 0:
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", start)
+        line = text[line_start : len(text) if line_end < 0 else line_end]
+        if start - line_start <= reach or is_structured_line(line):
+            start = line_start
+            start = structured_segment(text, start, start)[0]
+    if end < len(text):
+        line_end = text.find("\n", end)
+        line_end = len(text) if line_end < 0 else line_end
+        if line_end - end <= reach:
+            end = line_end
+    return start, end
+
+
 def snippet_markdown(text: str, quote: str, max_chars: int = SNIPPET_CHARS) -> str:
-    """The part of a source shown on its card: the quoted sentences highlighted, cut to size."""
+    """The part of a source shown on its card: the quoted sentences highlighted, cut to size (whole lines
+    where possible, a table with its header)."""
     spans = find_quote_spans(text, quote) if quote else []
     start, end = snippet_bounds(text, spans, max_chars)
+    start, end = _snap_to_lines(text, start, end)
     body = rich_text(text[start:end], quote)
-    return ("… " if start > 0 else "") + body + (" …" if end < len(text) else "")
+    # an ellipsis on a line of its own where the window starts or ends at a line (a table stays a table)
+    before = "" if start == 0 else ("…\n\n" if text[start - 1] == "\n" else "… ")
+    after = "" if end >= len(text) else ("\n\n…" if text[end] == "\n" else " …")
+    return before + body + after
+
+
+_QUOTED_LINE = re.compile(
+    r"^(?P<lead>.*?)“(?P<quote>.+)”(?:\s*\((?P<label>[^()]*)\))?(?P<marks>(?:\s*\[\d+\])+)[ \t]*$"
+)
+_MARK = re.compile(r"\[(\d+)\]")
+
+
+def answer_markdown(text: str, sources: Sequence[SourceView] = ()) -> str:
+    """Safe Markdown of an answer. A line that quotes a source (``label: “…” [n]``) shows the quoted part of
+    that source with its own structure (a table as a table, a list as a list) when the quote comes from a
+    table or list; all other text is rendered like a document (:func:`rich_text`)."""
+    if not text:
+        return ""
+    by_number = {view.n: view for view in sources}
+    blocks: list[str] = []
+    plain_lines: list[str] = []
+
+    def flush() -> None:
+        if plain_lines:
+            blocks.append(rich_text("\n".join(plain_lines)))
+            plain_lines.clear()
+
+    for line in str(text).replace("\r\n", "\n").split("\n"):
+        match = _QUOTED_LINE.match(line)
+        structured = _structured_quote(match.group("quote"), match.group("marks"), by_number) if match else None
+        if match is None or structured is None:
+            plain_lines.append(line)
+            continue
+        flush()
+        lead = match.group("lead").strip()
+        lead = re.sub(r"^[-*•]\s+", "", lead).rstrip(" :") or (match.group("label") or "").strip()
+        marks = " ".join(f"\\[{n}\\]" for n in _MARK.findall(match.group("marks")))
+        blocks.append((f"**{escape_markdown(lead)}** " if lead else "") + marks + "\n\n" + as_block_quote(structured))
+    flush()
+    return "\n\n".join(b for b in blocks if b)
+
+
+def _structured_quote(quote: str, marks: str, by_number: dict[int, SourceView]) -> str | None:
+    """The quote as it stands in its source, rendered with the source's structure; None when it is plain
+    prose (or not found)."""
+    for n in _MARK.findall(marks):
+        view = by_number.get(int(n))
+        if view is None:
+            continue
+        source = view.text.replace("\r\n", "\n")
+        spans = find_quote_spans(source, quote)
+        if not spans:
+            continue
+        start, end = structured_segment(source, spans[0][0], spans[-1][1])
+        segment = source[start:end]
+        if "\n" not in segment.strip() and not is_structured_line(segment):
+            return None
+        return rich_text(segment)
+    return None
 
 
 # ------------------------------------------------------------------------------------ view models
@@ -237,12 +335,21 @@ class SourceView:
     url: str | None
     text: str
     quote: str = ""
+    valid_from: str | None = None  # ISO date the guide's content applies from
+    last_reviewed: str | None = None  # ISO date the partner last checked it
+    official_url: str | None = None  # the official source (law, Belastingdienst page) it rests on
 
     @classmethod
-    def from_citation(cls, citation: Citation) -> SourceView:
-        c = citation.hit.chunk
+    def from_citation(cls, citation: Citation, record: Any = None) -> SourceView:
+        """The card of a citation; ``record`` (the document's :class:`kb.store.DocumentRecord`) adds dates and
+        the official source from the document's front matter."""
+        return cls.from_chunk(citation.n, citation.hit.chunk, citation.quote or "", record)
+
+    @classmethod
+    def from_chunk(cls, n: int, c: Any, quote: str = "", record: Any = None) -> SourceView:
+        extra = getattr(record, "extra", None) or {}
         return cls(
-            n=citation.n,
+            n=n,
             doc_id=c.doc_id,
             title=c.title,
             partner=c.partner,
@@ -251,7 +358,10 @@ class SourceView:
             page_end=c.page_end,
             url=c.url,
             text=c.text,
-            quote=citation.quote or "",
+            quote=quote,
+            valid_from=_iso_date(getattr(c, "valid_from", None) or getattr(record, "valid_from", None)),
+            last_reviewed=_iso_date(extra.get("last_reviewed") or extra.get("laatst_nagekeken")),
+            official_url=official_source_url(extra, exclude=c.url),
         )
 
     @property
@@ -271,6 +381,53 @@ class SourceView:
         return f"p. {self.page_start}"
 
 
+def _iso_date(value: Any) -> str | None:
+    if not value:
+        return None
+    text = str(value).strip()[:10]
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        return None
+
+
+def official_source_url(extra: dict[str, Any], exclude: str | None = None) -> str | None:
+    """The first http(s) address among a document's ``sources`` (front matter), other than its own URL."""
+    sources = extra.get("sources") or extra.get("bronnen") or []
+    if isinstance(sources, str):
+        sources = [sources]
+    for item in sources if isinstance(sources, list) else []:
+        url = safe_url(str(item))
+        if url and url != exclude:
+            return url
+    return None
+
+
+def dutch_date(iso: str | None) -> str:
+    """'2026-01-01' → '1 januari 2026'."""
+    from kb.answering.versions import dutch_date as _dutch
+
+    return _dutch(iso) if iso else ""
+
+
+def source_dates_line(view: SourceView) -> str:
+    """Escaped caption: how current the source is."""
+    parts = []
+    if view.valid_from:
+        parts.append(f"Geldig vanaf {dutch_date(view.valid_from)}")
+    if view.last_reviewed:
+        parts.append(f"laatst nagekeken op {dutch_date(view.last_reviewed)}")
+    return escape_markdown(" · ".join(parts))
+
+
+def source_label(view: SourceView) -> str:
+    """The card's heading (also its collapsed line): number, title, partner."""
+    label = f"[{view.n}] {view.title}"
+    if view.partner:
+        label += f" — {view.partner}"
+    return escape_markdown(label)
+
+
 def source_meta_line(view: SourceView) -> str:
     """Escaped caption: partner · article or section · page."""
     parts = [f"Partner: {view.partner}"] if view.partner else []
@@ -288,25 +445,33 @@ def render_text(text: str) -> None:
 
 
 def render_source_card(
-    view: SourceView, key: str, load_full_text: Callable[[str], str | None] | None = None
+    view: SourceView,
+    key: str,
+    load_full_text: Callable[[str], str | None] | None = None,
+    expanded: bool = False,
 ) -> None:
-    """One numbered source: title, partner, section, page, highlighted snippet, full text, URL."""
-    with st.container(border=True):
-        st.markdown(f"**\\[{view.n}\\] {escape_markdown(view.title)}**")
+    """One numbered source, collapsed to its heading line by default (an answer on a phone stays short):
+    title, partner, section, page, how current it is, highlighted snippet, full text, links."""
+    with st.expander(source_label(view), expanded=expanded, icon=":material/description:"):
         meta = source_meta_line(view)
         if meta:
             st.caption(meta)
+        dates = source_dates_line(view)
+        if dates:
+            st.caption(dates)
         st.markdown(snippet_markdown(view.text, view.quote))
-        left, right = st.columns([1, 1])
-        with left:
+        with st.container(horizontal=True):
             if load_full_text is not None and st.button(
                 "Volledige brontekst lezen", key=f"{key}_full", icon=":material/article:"
             ):
                 show_full_text(view, load_full_text)
-        with right:
             url = safe_url(view.url)
             if url:
                 st.link_button("Originele bron openen", url, icon=":material/open_in_new:")
+            official = safe_url(view.official_url)
+            if official:
+                st.link_button("Officiële bron", official, icon=":material/gavel:",
+                               help="De wet of officiële pagina waar deze tekst op steunt.")
         if load_full_text is not None:
             from ui.original import render_card_extras  # the original at the cited page (and the OCR note)
 
@@ -320,6 +485,9 @@ def show_full_text(view: SourceView, load_full_text: Callable[[str], str | None]
     meta = source_meta_line(view)
     if meta:
         st.caption(meta)
+    dates = source_dates_line(view)
+    if dates:
+        st.caption(dates)
     text = load_full_text(view.doc_id)
     if not text:
         st.warning("Dit document staat niet meer in de kennisbank; de tekst is niet beschikbaar.")
@@ -343,8 +511,65 @@ def render_question_groups(groups: Sequence[Any], limit: int = 30) -> None:
             st.markdown(f"**{group.count}×** {escape_markdown(group.example)}")
             others = [q for q in group.variants if q != group.example]
             if others:
-                with st.expander(f"{len(others)} andere formulering(en)"):
+                with st.expander(f"{len(others)} andere {'formulering' if len(others) == 1 else 'formuleringen'}"):
                     for q in others:
                         st.markdown("• " + escape_markdown(q))
     if len(groups) > limit:
         st.caption(f"En nog {len(groups) - limit} andere groepen.")
+
+
+# ------------------------------------------------------------------------------------ Dutch widgets
+DATE_PLACEHOLDER = "dd-mm-jjjj"
+_DATE_FORMATS = ("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d")
+
+
+def parse_dutch_date(text: str | None) -> dt.date | None:
+    """'1-3-2026', '01-03-2026', '01/03/2026' or '2026-03-01' → a date; '' → None.
+
+    Raises ``ValueError`` with a Dutch message for anything else.
+    """
+    value = (text or "").strip()
+    if not value:
+        return None
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"'{value}' is geen datum: schrijf hem als {DATE_PLACEHOLDER}, bijvoorbeeld 01-03-2026.")
+
+
+def date_field(label: str, key: str, value: dt.date | None = None, help: str | None = None) -> dt.date | None:
+    """A date as Dutch text (``dd-mm-jjjj``); Streamlit's date picker shows English ``dd-mm-yyyy`` and
+    English names to screen readers. An invalid date shows a Dutch error and counts as empty."""
+    if key not in st.session_state and value is not None:
+        st.session_state[key] = value.strftime("%d-%m-%Y")
+    text = st.text_input(label, key=key, placeholder=DATE_PLACEHOLDER, max_chars=10, help=help)
+    try:
+        return parse_dutch_date(text)
+    except ValueError as exc:
+        st.error(escape_markdown(str(exc)), icon=":material/event_busy:")
+        return None
+
+
+def date_field_invalid(key: str) -> bool:
+    """Whether the date field ``key`` holds text that is not a date (its error is shown at the field)."""
+    try:
+        parse_dutch_date(st.session_state.get(key))
+    except ValueError:
+        return True
+    return False
+
+
+def dutch_file_uploader_text(max_mb: float) -> None:
+    """Dutch texts in Streamlit's file uploader ("Upload", "25MB per file" are built in): our own fixed CSS."""
+    st.html(
+        "<style>"
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p{font-size:0}'
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after'
+        '{content:"Bestanden kiezen";font-size:0.875rem}'
+        '[data-testid="stFileUploaderDropzoneInstructions"] span{font-size:0}'
+        '[data-testid="stFileUploaderDropzoneInstructions"] span::after'
+        f'{{content:"of sleep ze hierheen · maximaal {max_mb:g} MB per bestand";font-size:0.875rem}}'
+        "</style>"
+    )

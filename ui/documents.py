@@ -25,7 +25,16 @@ from kb.services import DocumentMetadata, DocumentNotFoundError, DocumentService
 from kb.services.documents_view import STATUS_NL, SUPPORTED_TYPES_NL, DocumentRecord, FileResult
 from ui import resources
 from ui.unanswered import show_unanswered_groups
-from ui.components import SourceView, escape_markdown, local_time, show_full_text
+from ui.components import (
+    SourceView,
+    date_field,
+    date_field_invalid,
+    dutch_file_uploader_text,
+    escape_markdown,
+    local_time,
+    show_full_text,
+    topic_label,
+)
 from ui.login import current_principal
 
 log = logging.getLogger(__name__)
@@ -55,7 +64,7 @@ def ingest_upload(
 
 
 def _topic_label(topic: str | None) -> str:
-    return "Uit het document (anders 'overig')" if topic is None else topic
+    return "Uit het document (anders 'Overig')" if topic is None else topic_label(topic)
 
 
 def _metadata_fields(prefix: str, principal: Principal, service: DocumentService,
@@ -72,8 +81,8 @@ def _metadata_fields(prefix: str, principal: Principal, service: DocumentService
     topic = st.selectbox("Onderwerp", TOPIC_CHOICES, index=topic_index, key=f"{prefix}_topic",
                          format_func=_topic_label)
     valid_from_value = dt.date.fromisoformat(current.valid_from) if current and current.valid_from else None
-    valid_from = st.date_input("Geldig vanaf", value=valid_from_value, key=f"{prefix}_valid_from",
-                               format="DD-MM-YYYY", help="Optioneel: vanaf wanneer de inhoud geldt.")
+    valid_from = date_field("Geldig vanaf", key=f"{prefix}_valid_from", value=valid_from_value,
+                            help="Optioneel: vanaf wanneer de inhoud geldt, als dd-mm-jjjj.")
     url = st.text_input("URL van de originele bron", value=(current.url or "") if current else "",
                         key=f"{prefix}_url", placeholder="https://…", help="Optioneel: waar het origineel online staat.")
     partner = None
@@ -119,6 +128,7 @@ def _result_dict(name: str, result: FileResult) -> dict[str, Any]:
 def _upload_section(principal: Principal, service: DocumentService) -> None:
     st.subheader("Documenten toevoegen")
     round_ = st.session_state.setdefault(UPLOAD_ROUND, 0)
+    dutch_file_uploader_text(service.kb.settings.max_file_mb)
     with st.form(f"upload_{round_}"):
         files = st.file_uploader(
             f"Bestanden ({SUPPORTED_TYPES_NL})",
@@ -135,6 +145,8 @@ def _upload_section(principal: Principal, service: DocumentService) -> None:
     if not files:
         st.warning("Kies eerst een of meer bestanden om toe te voegen.")
         return
+    if date_field_invalid(f"upload_{round_}_valid_from"):
+        return  # the Dutch error is shown at the field; nothing is added with a wrong date
     results: list[dict[str, Any]] = []
     bar = st.progress(0.0, text="Bezig met inlezen…")
     for i, uploaded in enumerate(files):
@@ -166,7 +178,7 @@ def _documents_table(records: list[DocumentRecord], principal: Principal) -> Non
         {
             "Titel": r.title,
             **({"Partner": r.partner} if principal.role == "staff" else {}),
-            "Onderwerp": r.topic,
+            "Onderwerp": topic_label(r.topic),
             "Stukken": r.chunk_count,
             "Toegevoegd": local_time(r.ingested_at),
             "Geldig vanaf": dt.date.fromisoformat(r.valid_from).strftime("%d-%m-%Y") if r.valid_from else "",
@@ -240,6 +252,8 @@ def _manage_section(principal: Principal, service: DocumentService, records: lis
         if submitted:
             if new_file is None:
                 st.warning("Kies eerst het bestand met de nieuwe versie.")
+            elif date_field_invalid(f"replace_{record.doc_id}_valid_from"):
+                pass  # the Dutch error is shown at the field
             else:
                 with st.spinner(f"Bezig met inlezen van {new_file.name}…"):
                     try:

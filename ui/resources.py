@@ -8,7 +8,10 @@ gets its own knowledge base and database instead of a stale one.
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+import time
 
 import streamlit as st
 from sqlalchemy import Engine
@@ -17,6 +20,8 @@ from kb.config import Settings
 from kb.db.engine import init_db
 from kb.service import KnowledgeBase
 from kb.services import AuthService, ChatService, DocumentService, ReviewService
+
+log = logging.getLogger(__name__)
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -73,5 +78,52 @@ def auth_service(settings: Settings | None = None) -> AuthService:
 
 def clear() -> None:
     """Forget every cached resource (tests, or after the configuration changed)."""
+    _warm_up.clear()
     _knowledge_base.clear()
     _engine.clear()
+
+
+# ------------------------------------------------------------------------------------ start-up
+class WarmUp:
+    """Loads the embedding model, the store and the word index in a background thread, once per process.
+
+    The app starts it on its first page view and shows "bezig met opstarten" until it is done, so the
+    first question does not wait for the model; answering waits for it (never loads a second copy).
+    """
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.done = threading.Event()
+        self.error: str | None = None
+        self.seconds: float | None = None
+        self._thread = threading.Thread(target=self._run, args=(kb,), name="samenweten-opstarten", daemon=True)
+        self._thread.start()
+
+    def _run(self, kb: KnowledgeBase) -> None:
+        started = time.perf_counter()
+        try:
+            kb.embedder().encode_queries(["opstarten"])
+            kb.store.chunk_count()
+            kb.retriever.lexical.get()
+        except Exception as exc:  # shown on the page; answering then reports it too
+            log.exception("opstarten mislukt")
+            self.error = str(exc)
+        finally:
+            self.seconds = time.perf_counter() - started
+            self.done.set()
+
+    @property
+    def ready(self) -> bool:
+        return self.done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self.done.wait(timeout)
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_up(settings_json: str) -> WarmUp:
+    return WarmUp(_knowledge_base(settings_json))
+
+
+def warm_up(settings: Settings | None = None) -> WarmUp:
+    """The process-wide start-up of the knowledge base for these settings (started on first call)."""
+    return _warm_up(_key(settings or app_settings()))

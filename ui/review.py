@@ -16,7 +16,7 @@ from kb.services import ExchangeFilter, ExchangeRow
 from kb.errors import KbError, reason_for
 from ui import resources
 from ui.unanswered import show_unanswered_groups
-from ui.components import escape_markdown, local_time
+from ui.components import date_field, escape_markdown, local_time, topic_label
 from ui.login import current_principal
 
 log = logging.getLogger(__name__)
@@ -42,11 +42,11 @@ def filters_from_sidebar() -> ExchangeFilter:
             disabled=not low,
         )
         unreviewed = st.checkbox("Alleen nog niet beoordeeld", key="review_unreviewed")
-        date_from = st.date_input("Vanaf", value=None, key="review_from", format="DD-MM-YYYY")
-        date_to = st.date_input("Tot en met", value=None, key="review_to", format="DD-MM-YYYY")
+        date_from = date_field("Vanaf", key="review_from")
+        date_to = date_field("Tot en met", key="review_to")
         topic = st.selectbox(
             "Onderwerp", ["", *TOPICS], key="review_topic",
-            format_func=lambda t: t or "Alle onderwerpen",
+            format_func=lambda t: topic_label(t) or "Alle onderwerpen",
         )
     return ExchangeFilter(
         negative_feedback_only=negative,
@@ -117,7 +117,7 @@ def render_exchange(row: ExchangeRow) -> None:
                     "geweigerd" if row.refused else "beantwoord",
                     f"betrouwbaarheid {row.confidence:.2f}",
                     f"beantwoorder {row.answerer}",
-                    f"onderwerp {row.topic or 'alle'}",
+                    f"onderwerp {topic_label(row.topic) or 'alle'}",
                     f"gesprek {row.conversation_id[:8]}",
                 )
             )

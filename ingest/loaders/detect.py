@@ -48,6 +48,7 @@ _OTHER_MAGICS: tuple[tuple[bytes, str], ...] = (
     (b"Rar!\x1a\x07", "een RAR-archief"),
     (b"{\\rtf", "een RTF-document"),
     (b"\x7fELF", "een programma"),
+    (b"MZ\x90\x00", "een Windows-programma (.exe)"),
 )
 
 # Extra advice for well-known types we do not read.

@@ -12,8 +12,9 @@ from kb.errors import KbError
 import hashlib
 import re
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache
+from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -124,12 +125,65 @@ def set_password(session: Session, user: User, new_password: str) -> None:
     session.flush()
 
 
+def _local_clock(moment: datetime, now: datetime) -> str:
+    """``moment`` as a Dutch wall-clock time, e.g. ``21:05`` (with the date when it is not today)."""
+    try:
+        zone: tzinfo = ZoneInfo("Europe/Amsterdam")
+    except Exception:  # no time zone data installed
+        zone = UTC
+    local = as_utc(moment).astimezone(zone)
+    today = as_utc(now).astimezone(zone).date()
+    return local.strftime("%H:%M") if local.date() == today else local.strftime("%d-%m-%Y %H:%M")
+
+
 def _lock_message(until: datetime, now: datetime) -> str:
     minutes = max(1, int((until - now).total_seconds() + 59) // 60)
     return (
-        f"Te veel mislukte inlogpogingen: dit account is {LOCKOUT.seconds // 60} minuten geblokkeerd. "
-        f"Probeer het over {minutes} {'minuut' if minutes == 1 else 'minuten'} opnieuw."
+        f"Te veel mislukte inlogpogingen: dit account is geblokkeerd tot {_local_clock(until, now)} "
+        f"(nog {minutes} {'minuut' if minutes == 1 else 'minuten'}). Probeer het daarna opnieuw, "
+        "of vraag een medewerker van SamenWeten om het account te ontgrendelen."
     )
+
+
+def is_locked(user: User, now: datetime | None = None) -> bool:
+    now = as_utc(now) if now is not None else utcnow()
+    return user.locked_until is not None and as_utc(user.locked_until) > now
+
+
+def locked_users(session: Session, now: datetime | None = None) -> list[User]:
+    """Accounts that are locked right now (too many failed logins), by username."""
+    return [u for u in list_users(session) if is_locked(u, now)]
+
+
+def unlock_user(session: Session, username: str) -> User:
+    """Lift a lockout and reset the failed-login counter. Raises :class:`AccountError` for an unknown name."""
+    user = _existing(session, username)
+    user.failed_logins = 0
+    user.locked_until = None
+    session.flush()
+    return user
+
+
+def reset_password(session: Session, username: str, new_password: str) -> User:
+    """A new password for an account (ends its login sessions, lifts a lockout)."""
+    user = _existing(session, username)
+    set_password(session, user, new_password)
+    return user
+
+
+def remove_user(session: Session, username: str) -> None:
+    """Delete an account and its login sessions. Raises :class:`AccountError` for an unknown name."""
+    user = _existing(session, username)
+    session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    session.delete(user)
+    session.flush()
+
+
+def _existing(session: Session, username: str) -> User:
+    user = get_user(session, username)
+    if user is None:
+        raise AccountError(f"Er is geen account met de gebruikersnaam '{normalize_username(username)}'.")
+    return user
 
 
 def authenticate(session: Session, username: str, password: str, now: datetime | None = None) -> User:

@@ -25,6 +25,7 @@ from kb.db import (
     start_session,
     user_for_token,
 )
+from kb.db.accounts import locked_users, remove_user, reset_password, unlock_user
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
 PASSWORD = "correct-paard-batterij"
@@ -97,13 +98,14 @@ def test_five_failures_lock_the_account_for_15_minutes(session: Session) -> None
     with pytest.raises(LoginError) as fifth:
         authenticate(session, "anna", "nog-een-fout-wachtwoord", now=T0 + timedelta(seconds=5))
     assert fifth.value.locked
-    assert "geblokkeerd" in str(fifth.value) and "15 minuten" in str(fifth.value)
+    # the message says until when (Dutch local time: 09:15 UTC is 10:15 in Amsterdam in March)
+    assert "geblokkeerd tot 10:15" in str(fifth.value) and "nog 15 minuten" in str(fifth.value)
 
     # Even the right password is refused while locked; the message counts down.
     with pytest.raises(LoginError) as locked:
         authenticate(session, "anna", PASSWORD, now=T0 + timedelta(minutes=10))
     assert locked.value.locked
-    assert "over 6 minuten" in str(locked.value)
+    assert "nog 6 minuten" in str(locked.value)
 
     user = authenticate(session, "anna", PASSWORD, now=T0 + timedelta(minutes=15, seconds=6))
     assert user.failed_logins == 0 and user.locked_until is None
@@ -204,3 +206,28 @@ def test_token_survives_a_new_session(engine: Engine) -> None:
         assert user is not None and (user.username, user.partner_org) == ("partner1", "Woonbond")
     # Loaded objects stay usable after the scope closed.
     assert user.role == "partner"
+
+
+def test_staff_can_unlock_reset_and_remove_accounts(session: Session) -> None:
+    create_user(session, "anna", PASSWORD, "staff")
+    create_user(session, "bram", PASSWORD, "partner", "Dorpshuis West")
+    session.commit()
+    for attempt in range(5):
+        with pytest.raises(LoginError):
+            authenticate(session, "bram", f"fout-{attempt}-wachtwoord", now=T0)
+    assert [u.username for u in locked_users(session, now=T0)] == ["bram"]
+    unlock_user(session, "Bram")
+    assert locked_users(session, now=T0) == []
+    assert authenticate(session, "bram", PASSWORD, now=T0).username == "bram"
+
+    token = start_session(session, get_user(session, "bram"))
+    reset_password(session, "bram", "een-heel-nieuw-wachtwoord")
+    assert user_for_token(session, token) is None  # the reset ends the old sessions
+    assert authenticate(session, "bram", "een-heel-nieuw-wachtwoord").username == "bram"
+
+    remove_user(session, "bram")
+    assert get_user(session, "bram") is None
+    for action in (lambda: unlock_user(session, "bram"), lambda: remove_user(session, "bram"),
+                   lambda: reset_password(session, "bram", "een-heel-nieuw-wachtwoord")):
+        with pytest.raises(AccountError, match="geen account met de gebruikersnaam 'bram'"):
+            action()

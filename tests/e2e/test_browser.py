@@ -43,6 +43,9 @@ DOCX_TEXT = [
 ]
 ONLY_DOCX_QUESTION = "Welke kleurcode heeft de buurtbatterij?"
 E2E_DOCS = {name: STARTER_DOCS[name] for name in ("stichting.md", "vereniging.md", "kwetsbaar.md")}
+TABLE_GUIDE = ROOT / "knowledge_base" / "rechtsvorm" / "rechtsvorm-kiezen.md"  # has a comparison table
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+PHONE = {"width": 390, "height": 844}
 
 pytestmark = [
     pytest.mark.browser,
@@ -88,6 +91,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         env.pop(name, None)
     # a couple of small Markdown documents, ingested with the kb CLI
     docs = write_docs(base / "docs", E2E_DOCS)
+    shutil.copyfile(TABLE_GUIDE, docs / TABLE_GUIDE.name)
     subprocess.run([sys.executable, "-m", "kb.cli", "ingest", str(docs)], cwd=ROOT, env=env, check=True,
                    capture_output=True, timeout=300)
     # the partner account, made with kb.db accounts
@@ -181,7 +185,7 @@ ANSWER_DONE = """(question) => {
   const [asked, answer] = messages.slice(-2);
   return asked.innerText.includes(question)
     && !!answer.querySelector('[data-testid="stChatMessageAvatarAssistant"]')
-    && !!answer.querySelector('[data-testid="stFeedback"]');
+    && !!answer.querySelector('[data-testid="stButtonGroup"]');
 }"""
 
 
@@ -231,8 +235,14 @@ def test_volunteer_asks_sees_streamed_answer_and_source_card_and_gives_feedback(
     assert len(set(lengths)) >= 3 and max(lengths) > 100  # the answer grew while streaming in
     answer = message.inner_text()
     assert "bestuur" in answer
-    # the source card: number, title, partner, section, quoted sentence highlighted, full text, URL
+    # the source card, collapsed: number, title, partner; opened: section, quoted sentence highlighted,
+    # full text, URL
     assert "[1] De stichting" in answer
+    cards = message.get_by_test_id("stExpander").filter(has_text="De stichting")
+    for i in range(cards.count()):
+        cards.nth(i).locator("summary").click()
+    page.wait_for_timeout(500)
+    answer = message.inner_text()
     assert f"Partner: {PARTNER_A}" in answer and "Artikel/sectie: Wie beslist" in answer
     highlight = message.locator("span", has_text="Het bestuur van de stichting beslist").first
     assert highlight.is_visible()
@@ -248,9 +258,11 @@ def test_volunteer_asks_sees_streamed_answer_and_source_card_and_gives_feedback(
     page.keyboard.press("Escape")
     dialog.wait_for(state="detached")
 
-    buttons = message.get_by_test_id("stFeedbackButton")
-    assert buttons.count() == 2
-    buttons.nth(1).click()  # thumbs down
+    # the feedback buttons are named in Dutch (st.feedback said "Thumbs up/down" to screen readers)
+    buttons = message.get_by_test_id("stButtonGroup")
+    assert "Nuttig" in buttons.inner_text() and "Niet nuttig" in buttons.inner_text()
+    assert buttons.locator('[aria-label*="humbs"]').count() == 0
+    buttons.get_by_text("Niet nuttig").click()
     wait_idle(page)
     comment = message.get_by_label("Toelichting (optioneel)")
     comment.fill("Ik mis hoe het bestuur wordt benoemd.")
@@ -356,4 +368,132 @@ def test_staff_reviews_an_answer_and_exports_csv(page, server):
         "incorrect", "Noem ook de uitzondering voor een coöperatie.", "sanne"
     )
     assert row["geweigerd"] == "nee" and "De vereniging" in row["bronnen"]
+    assert not page.errors
+
+
+# ------------------------------------------------------------------------------------ issue 16
+TABLE_QUESTION = "Wat is het verschil tussen een stichting en een vereniging?"
+
+
+def test_a_table_in_a_source_is_rendered_as_a_table(page, server):
+    page.goto(server["url"])
+    page.get_by_test_id("stChatInputTextArea").wait_for()
+    message = ask(page, TABLE_QUESTION)
+    # the guide's comparison table is a real table in the answer, not "| | Vereniging |…|---|"
+    table = message.locator("table").first
+    table.wait_for()
+    headers = [h.strip() for h in table.locator("th").all_inner_texts()]
+    assert headers[1:] == ["Vereniging", "Stichting", "Coöperatie"]
+    assert "Leden" in table.inner_text() and "|---|" not in message.inner_text()
+    assert "**" not in message.inner_text()  # bold is bold, not asterisks
+    # a card shows how current the guide is and links to the official source
+    card = message.get_by_test_id("stExpander").filter(has_text="Welke rechtsvorm past bij ons initiatief?").first
+    card.locator("summary").click()
+    card.get_by_text("Geldig vanaf 1 januari 2026").wait_for()
+    assert card.get_by_role("link", name="Officiële bron").get_attribute("href") == (
+        "https://wetten.overheid.nl/BWBR0003045")
+    shot(page, "8-table")
+    assert not page.errors
+
+
+def test_a_follow_up_that_swaps_the_subject(page, server):
+    page.goto(server["url"])
+    page.get_by_test_id("stChatInputTextArea").wait_for()
+    ask(page, "Moeten we naar de notaris om een buurtvereniging te beginnen?")
+    follow_up = ask(page, "En voor een stichting?")
+    text = follow_up.inner_text()
+    # the second question was searched with the subject swapped: the stichting guide is cited, and says
+    # that a stichting always needs the notary
+    labels = follow_up.get_by_test_id("stExpander").all_inner_texts()
+    assert labels and "De stichting" in labels[0], labels
+    assert "notari" in text
+    shot(page, "9-follow-up")
+    assert not page.errors
+
+
+def test_reload_keeps_the_login_and_bookmarks_work(page, server):
+    # a bookmark of /beoordelen before logging in: the login, not "Page not found"
+    page.goto(server["url"] + "/beoordelen")
+    page.get_by_text("Log in om Beoordelen te openen.").wait_for()
+    assert page.get_by_text("Page not found").count() == 0
+    page.get_by_label("Gebruikersnaam").fill("sanne")
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.get_by_text("Vragen en antwoorden beoordelen").first.wait_for()  # back where the bookmark pointed
+    wait_idle(page)
+    assert page.url.endswith("/beoordelen")
+
+    page.reload()  # F5
+    page.get_by_text("Vragen en antwoorden beoordelen").first.wait_for()
+    page.get_by_text("Ingelogd als sanne (medewerker)").wait_for()
+    goto_nav(page, "Documenten")
+    page.get_by_text("Alle documenten").wait_for()
+    page.reload()
+    page.get_by_text("Alle documenten").wait_for()
+    assert page.get_by_text("Page not found").count() == 0
+
+    # logging out ends it for real: a reload stays logged out
+    goto_nav(page, "Account")
+    page.get_by_role("button", name="Uitloggen").click()
+    page.get_by_text("Je bent uitgelogd.").wait_for()
+    wait_idle(page)
+    page.goto(server["url"] + "/beoordelen")
+    page.get_by_text("Log in om Beoordelen te openen.").wait_for()
+    assert not page.errors
+
+
+def test_reload_keeps_the_conversation(page, server):
+    page.goto(server["url"])
+    page.get_by_test_id("stChatInputTextArea").wait_for()
+    ask(page, "Wie beslist er in een stichting?")
+    assert "gesprek=" in page.url
+    page.reload()
+    page.get_by_test_id("stChatMessage").first.wait_for()
+    wait_idle(page)
+    assert "Wie beslist er in een stichting?" in page.get_by_test_id("stChatMessage").first.inner_text()
+    # a new tab on the same browser offers it under "Recente gesprekken"
+    other = page.context.new_page()
+    other.goto(server["url"])
+    other.get_by_text("Recente gesprekken").wait_for()
+    other.get_by_role("button", name="Wie beslist er in een stichting?").click()
+    other.get_by_test_id("stChatMessage").first.wait_for()
+    assert not page.errors
+
+
+def _answer_top(page) -> float:
+    return page.evaluate("""() => {
+      const all = document.querySelectorAll('[data-testid="stChatMessage"]');
+      return all[all.length - 1].getBoundingClientRect().top;
+    }""")
+
+
+def test_phone_view_starts_at_the_answer_and_screenshots(page, server):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # desktop
+    page.goto(server["url"])
+    page.get_by_test_id("stChatInputTextArea").wait_for()
+    ask(page, TABLE_QUESTION)
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(SCREENSHOTS / "answer-desktop.png"))
+    # phone: 390 px wide
+    phone = page.context.browser.new_context(viewport=PHONE, locale="nl-NL", device_scale_factor=2,
+                                             is_mobile=True, has_touch=True)
+    mobile = phone.new_page()
+    mobile.set_default_timeout(60_000)
+    try:
+        mobile.goto(server["url"])
+        mobile.get_by_test_id("stChatInputTextArea").wait_for()
+        message = ask(mobile, TABLE_QUESTION)
+        mobile.wait_for_timeout(800)
+        top = _answer_top(mobile)
+        # the view starts at the answer's first line (not at its bottom)
+        assert 0 <= top < PHONE["height"] / 3, top
+        # the cards are collapsed
+        assert message.get_by_test_id("stExpander").count() >= 1
+        assert all(not d.get_attribute("open") for d in message.locator("details").all())
+        mobile.screenshot(path=str(SCREENSHOTS / "answer-phone.png"))
+        ARTIFACTS.mkdir(exist_ok=True)
+        mobile.screenshot(path=str(ARTIFACTS / "e2e-10-phone.png"))
+    finally:
+        phone.close()
     assert not page.errors

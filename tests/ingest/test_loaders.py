@@ -569,3 +569,14 @@ def test_docx_bytes_in_memory_roundtrip_sanity(make_docx, tmp_path: Path) -> Non
     path = make_docx(tmp_path / "x.docx", lambda d: d.add_paragraph("Hallo"))
     with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as archive:
         assert "word/document.xml" in archive.namelist()
+
+
+def test_windows_program_renamed_to_pdf_is_refused_as_not_a_pdf(tmp_path: Path, load) -> None:
+    path = tmp_path / "factuur.pdf"
+    path.write_bytes(b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64)
+
+    with pytest.raises(UnsupportedFileError) as info:
+        load(path)
+
+    assert_names_file(info.value, path, "Windows-programma")
+    assert "beschadigd" not in str(info.value)

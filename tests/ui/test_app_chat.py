@@ -42,8 +42,10 @@ def test_question_is_answered_with_source_cards_and_stored(app_env, app_test):
     assert plain(user.markdown[0].value) == "Wie beslist er in een stichting?"
     answer_text = plain(" ".join(m.value for m in assistant.markdown))
     assert "bestuur" in answer_text
-    # a numbered source card with title, partner, section and a highlighted quote
-    assert any(m.value.startswith("**\\[1\\] De stichting") for m in assistant.markdown)
+    # a numbered source card (collapsed) with title, partner, section and a highlighted quote
+    labels = [plain(e.label) for e in assistant.expander]
+    assert labels and labels[0] == "[1] De stichting — Buurtkracht Oost"
+    assert not assistant.expander[0].proto.expanded
     captions = plain(" ".join(c.value for c in assistant.caption))
     assert "Buurtkracht Oost" in captions and "Wie beslist" in captions
     assert any(":orange-background[" in m.value for m in assistant.markdown)
@@ -74,7 +76,12 @@ def test_feedback_thumbs_and_comment_are_stored(app_env, app_test):
     at.chat_input[0].set_value("Wie beslist er in een stichting?").run()
     (exchange,) = _exchanges(app_env.engine)
 
-    at.feedback(key=f"feedback_{exchange.id}").set_value(0).run()  # thumbs down
+    control = at.segmented_control(key=f"feedback_{exchange.id}")
+    assert control.label == "Was dit antwoord nuttig?"
+    # the buttons' names (what a screen reader says) are Dutch
+    assert [o.replace(":material/thumb_up: ", "").replace(":material/thumb_down: ", "") for o in control.options] == [
+        "Nuttig", "Niet nuttig"]
+    at.segmented_control(key=f"feedback_{exchange.id}").set_value(0).run()  # niet nuttig
     assert not at.exception
     with session_scope(app_env.engine) as session:
         feedback = session.get(Feedback, exchange.id)
@@ -87,7 +94,7 @@ def test_feedback_thumbs_and_comment_are_stored(app_env, app_test):
         feedback = session.get(Feedback, exchange.id)
         assert (feedback.score, feedback.comment) == (-1, "Het antwoord noemt de statuten niet.")
 
-    at.feedback(key=f"feedback_{exchange.id}").set_value(1).run()  # changed to thumbs up, comment kept
+    at.segmented_control(key=f"feedback_{exchange.id}").set_value(1).run()  # changed to nuttig, comment kept
     with session_scope(app_env.engine) as session:
         assert session.get(Feedback, exchange.id).score == 1
 
@@ -151,7 +158,10 @@ def test_script_in_a_source_never_becomes_markup(app_env, app_test):
     at = app_test().run()
     at.chat_input[0].set_value("Wat doet de kascommissie?").run()
     assert not at.exception
-    assert not at.html  # nothing is ever rendered as raw HTML
+    # nothing from a document is ever rendered as HTML: the only HTML is the app's own fixed scripts
+    for element in at.html:
+        assert "document.cookie" in element.proto.body or "scrollIntoView" in element.proto.body
+        assert "kascommissie" not in element.proto.body.lower()
     rendered = _all_markdown(at)
     joined = "\n".join(rendered)
     assert "Kascommissie <script>alert('titel')</script>" in plain(joined)  # the title, as text

@@ -215,10 +215,38 @@ def test_staff_manages_all_documents_and_chooses_the_partner(app_env, app_test):
 
 def test_volunteer_cannot_open_the_documents_page(app_env, app_test):
     at = app_test().run()
-    with pytest.raises(ValueError):
-        at.switch_page("ui/documents.py")  # not even offered to volunteers
+    at.switch_page("ui/documents.py").run()  # a bookmark: sent to the login instead of "Page not found"
+    assert not at.exception
+    assert at.title[0].value == "Inloggen" and "Log in om Documenten te openen." in at.info[0].value
+    assert not at.file_uploader
     # and the page refuses by itself when reached anyway
     page = AppTest.from_file(str(ROOT / "ui" / "documents.py"), default_timeout=60).run()
     assert not page.exception
     assert "Log in als partner of medewerker" in page.warning[0].value
     assert not page.dataframe and not page.file_uploader
+
+
+def test_dutch_texts_date_field_and_topic_names(app_env, app_test):
+    at = open_documents(app_test, app_env.partner_a_token)
+    # the uploader's built-in English ("Upload", "25MB per file") is replaced by Dutch (our own CSS)
+    styles = " ".join(h.proto.body for h in at.html)
+    assert 'content:"Bestanden kiezen"' in styles and "maximaal 25 MB per bestand" in styles
+    # topics by their Dutch names in the table and the form
+    assert set(at.dataframe[0].value["Onderwerp"]) == {"Rechtsvorm (vereniging, stichting, coöperatie)",
+                                                       "Belasting en giften"}
+    assert "Belasting en giften" in [at.selectbox(key="upload_0_topic").format_func(o)
+                                     for o in at.selectbox(key="upload_0_topic").options] or \
+        "Belasting en giften" in at.selectbox(key="upload_0_topic").options
+    # the date is typed as dd-mm-jjjj; a wrong date stops the upload with a Dutch error
+    field = at.text_input(key="upload_0_valid_from")
+    assert field.placeholder == "dd-mm-jjjj"
+    data = docx_bytes("Buurtbatterij", ["De buurtbatterij heeft kleurcode oranje voor laden."])
+    at.file_uploader(key="upload_files_0").set_value([("buurtbatterij.docx", data, DOCX_MIME)])
+    field.input("32-13-2026")
+    at.button(key="FormSubmitter:upload_0-Toevoegen").click().run()
+    assert "is geen datum: schrijf hem als dd-mm-jjjj" in texts(at)
+    assert "De buurtbatterij" not in {r.title for r in app_env.kb.store.list_documents()}
+    at.text_input(key="upload_0_valid_from").input("1-3-2026")
+    at.button(key="FormSubmitter:upload_0-Toevoegen").click().run()
+    record = next(r for r in app_env.kb.store.list_documents() if r.source == "buurtbatterij.docx")
+    assert record.valid_from == "2026-03-01"

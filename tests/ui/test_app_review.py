@@ -74,7 +74,9 @@ def test_staff_sees_every_exchange_with_sources_citations_and_feedback(app_env, 
     assert "[1] De stichting — De stichting > Wie beslist: “Het bestuur beslist.”" in body
     # feedback comments are shown as text, never as markup
     assert "duim omlaag: =HYPERLINK(\"x\") <b>klopt niet</b>" in body
-    assert not at.html
+    # no HTML from answers or feedback: the only HTML is the app's own fixed login-cookie script
+    assert all(h.proto.body.startswith("<script>document.cookie = ") and "HYPERLINK" not in h.proto.body
+               for h in at.html)
     assert at.download_button[0].label == "Exporteren als CSV" and not at.download_button[0].disabled
 
 
@@ -90,10 +92,16 @@ def test_filters(app_env, seeded, app_test):
     at.sidebar.number_input(key="review_threshold").set_value(0.35).run()
     assert len(questions(at)) == 3  # 0.31, 0.1 and 0.12
     at.sidebar.checkbox(key="review_low").uncheck()
-    at.sidebar.date_input(key="review_to").set_value(date(2026, 3, 2)).run()
+    # dates are typed the Dutch way (dd-mm-jjjj); a wrong one gets a Dutch error
+    assert at.sidebar.text_input(key="review_to").placeholder == "dd-mm-jjjj"
+    at.sidebar.text_input(key="review_to").input("2-3-2026").run()
     assert questions(at) == ["Wie beslist in een stichting? (duim omhoog)"]
-    at.sidebar.date_input(key="review_to").set_value(None)
-    at.sidebar.date_input(key="review_from").set_value(date(2026, 3, 9))
+    at.sidebar.text_input(key="review_to").input("31-02-2026").run()
+    assert "is geen datum: schrijf hem als dd-mm-jjjj" in plain(at.sidebar.error[0].value)
+    at.sidebar.text_input(key="review_to").input("")
+    at.sidebar.text_input(key="review_from").input(date(2026, 3, 9).strftime("%d-%m-%Y"))
+    # topics by their Dutch names
+    assert "Belasting en giften" in at.sidebar.selectbox(key="review_topic").options
     at.sidebar.selectbox(key="review_topic").set_value("belasting").run()
     assert len(questions(at)) == 2
     at.sidebar.selectbox(key="review_topic").set_value("financiering").run()
@@ -129,8 +137,10 @@ def test_partner_cannot_review(app_env, seeded, app_test):
     at = app_test()
     at.session_state["auth_token"] = app_env.partner_a_token
     at.run()
-    with pytest.raises(ValueError):
-        at.switch_page("ui/review.py")  # the page is not offered to partners
+    assert "Beoordelen" not in [link.label for link in at.sidebar.get("page_link")] if at.sidebar.get("page_link") else True
+    at.switch_page("ui/review.py").run()  # a bookmark reaches the page; it refuses a partner
+    assert "Alleen medewerkers" in plain(at.error[0].value)
+    assert not at.expander and not at.download_button
     page = AppTest.from_file(str(ROOT / "ui" / "review.py"), default_timeout=60)
     page.session_state["auth_token"] = app_env.partner_a_token
     page.run()
@@ -160,8 +170,12 @@ def test_login_opens_the_staff_pages_and_logout_closes_them(app_env, app_test):
     at.switch_page("ui/login.py").run()
     at.button[0].click().run()  # Uitloggen
     assert at.title[0].value == "Inloggen" and "Je bent uitgelogd." in at.info[0].value
-    with pytest.raises(ValueError):
-        at.switch_page("ui/review.py")
+    # a bookmark of the review page now leads to the login, and back to the review after logging in
+    at.switch_page("ui/review.py").run()
+    assert at.title[0].value == "Inloggen" and "Log in om Beoordelen te openen." in at.info[0].value
+    at.switch_page("ui/login.py")  # where the browser now is (AppTest keeps the page it was told)
+    _login(at, "sanne", PASSWORD)
+    assert not at.exception and at.title[0].value == "Vragen en antwoorden beoordelen"
 
 
 def test_wrong_password_and_lockout(app_env, app_test):
