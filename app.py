@@ -1,6 +1,6 @@
 """SamenWeten: the Streamlit app. Start with ``streamlit run app.py`` (or ``make run``).
 
-Pages: the chat for volunteers (no login), login/account, documents (partners and staff) and the review
+Pages: the chat for volunteers (no login), the partner directory (everyone; staff edit it), login/account, documents (partners and staff) and the review
 of questions and answers (staff). Which pages are offered depends on who is logged in; every page checks
 access again itself, and document changes are enforced in ``kb.documents``.
 """
@@ -23,7 +23,8 @@ account = st.Page(
     icon=":material/person:",
     url_path="inloggen",
 )
-pages: dict[str, list[st.Page]] = {"Vragen": [chat]}
+partners = st.Page("ui/partners.py", title="Partnergids", icon=":material/diversity_3:", url_path="partnergids")
+pages: dict[str, list[st.Page]] = {"Vragen": [chat, partners]}
 manage = [account]
 if principal.role in ("staff", "partner"):
     manage.insert(0, st.Page("ui/documents.py", title="Documenten", icon=":material/folder_open:", url_path="documenten"))

@@ -37,4 +37,7 @@ class KnowledgeBase:
 
     @cached_property
     def assistant(self) -> Assistant:
-        return Assistant(self.retriever, self.embedder, self.settings)
+        from kb.partners.help import PartnerHelp
+
+        return Assistant(self.retriever, self.embedder, self.settings,
+                         help_finder=PartnerHelp(self.settings, self.embedder))

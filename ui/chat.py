@@ -18,7 +18,14 @@ from kb.db.app_queries import clear_feedback, ensure_conversation, record_answer
 from kb.db.engine import session_scope
 from kb.retrieval.types import SearchFilters
 from ui import resources
-from ui.components import SourceView, escape_markdown, escape_pieces, render_source_card, render_text
+from ui.components import (
+    SourceView,
+    escape_markdown,
+    escape_pieces,
+    render_help,
+    render_source_card,
+    render_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +91,7 @@ def assistant_entry(answer: Answer) -> dict[str, Any]:
         "sources": [SourceView.from_citation(c) for c in answer.citations],
         "consulted": consulted[:4],
         "warnings": list(answer.warnings),
+        "help": list(getattr(answer, "help", []) or []),
         "exchange_id": None,
     }
 
@@ -124,6 +132,17 @@ def _on_comment(exchange_id: int) -> None:
 
 
 # ------------------------------------------------------------------------------------ rendering
+def directory_keys() -> set[str]:
+    """The organisations in the partner directory (source cards link to their entries)."""
+    try:
+        from kb.partners.directory import DirectoryService
+
+        return {e.org_key for e in DirectoryService(resources.db_engine()).raw_entries()}
+    except Exception:  # the sources are still shown, without the links
+        log.exception("reading the partner directory failed")
+        return set()
+
+
 def render_feedback(entry: dict[str, Any]) -> None:
     exchange_id = entry.get("exchange_id")
     if exchange_id is None:
@@ -157,12 +176,15 @@ def render_assistant(entry: dict[str, Any], index: int, with_answer_text: bool =
         st.markdown(escape_markdown(entry["content"]))
     for warning in entry.get("warnings", []):
         st.caption(":warning: " + escape_markdown(warning))
+    render_help(entry.get("help") or [], key=f"help_{index}")
     sources: list[SourceView] = entry.get("sources", [])
     if sources:
         st.markdown("**Bronnen**")
         store = resources.knowledge_base().store
+        entries = directory_keys()
         for view in sources:
-            render_source_card(view, key=f"src_{index}_{view.n}", load_full_text=store.document_text)
+            render_source_card(view, key=f"src_{index}_{view.n}", load_full_text=store.document_text,
+                               partner_entries=entries)
     if entry.get("consulted") and not entry.get("refused"):
         st.caption("Ook geraadpleegd: " + "; ".join(escape_markdown(t) for t in entry["consulted"]))
     render_feedback(entry)

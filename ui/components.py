@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import string
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from kb.answering.types import Citation
+from kb.db.directory import org_key
 
 _ESCAPE = {c: "\\" + c for c in string.punctuation}
 # Emoji and icon shortcodes (":smile:", ":material/home:") are expanded in text nodes even when their
@@ -288,14 +289,23 @@ def render_text(text: str) -> None:
 
 
 def render_source_card(
-    view: SourceView, key: str, load_full_text: Callable[[str], str | None] | None = None
+    view: SourceView,
+    key: str,
+    load_full_text: Callable[[str], str | None] | None = None,
+    partner_entries: Container[str] = (),
 ) -> None:
-    """One numbered source: title, partner, section, page, highlighted snippet, full text, URL."""
+    """One numbered source: title, partner, section, page, highlighted snippet, full text, URL.
+
+    ``partner_entries``: the organisation keys of the partner directory; a partner listed there gets a link
+    to its entry on the partner directory page.
+    """
     with st.container(border=True):
         st.markdown(f"**\\[{view.n}\\] {escape_markdown(view.title)}**")
         meta = source_meta_line(view)
         if meta:
             st.caption(meta)
+        if view.partner and org_key(view.partner) in partner_entries:
+            partner_link(view.partner)
         st.markdown(snippet_markdown(view.text, view.quote))
         left, right = st.columns([1, 1])
         with left:
@@ -344,3 +354,45 @@ def render_question_groups(groups: Sequence[Any], limit: int = 30) -> None:
                         st.markdown("• " + escape_markdown(q))
     if len(groups) > limit:
         st.caption(f"En nog {len(groups) - limit} andere groepen.")
+
+
+# ------------------------------------------------------------------------------------ partner directory
+PARTNERS_PAGE = "ui/partners.py"
+CONTACT_LABELS = {"website": "Website", "email": "E-mail", "phone": "Telefoon", "opening_hours": "Bereikbaar"}
+
+
+def partner_link(name: str) -> None:
+    """A link to an organisation's entry on the partner directory page."""
+    st.page_link(PARTNERS_PAGE, label=f"Over {name} in de partnergids", icon=":material/diversity_3:",
+                 query_params={"org": org_key(name)})
+
+
+def contact_markdown(contact: dict[str, str]) -> str:
+    """Escaped lines "E-mail: …", "Telefoon: …" (website shown as text; pages add a link button)."""
+    return "  \n".join(
+        escape_markdown(f"{label}: {contact[k]}") for k, label in CONTACT_LABELS.items() if contact.get(k)
+    )
+
+
+def render_help(items: Sequence[dict[str, Any]], key: str, with_links: bool = True) -> None:
+    """Who can help with a refused or uncertain answer: organisation, why, contact routes, directory link."""
+    if not items:
+        return
+    st.markdown("**Wie kan je hierbij helpen?**")
+    for i, item in enumerate(items):
+        with st.container(border=True):
+            st.markdown(f"**{escape_markdown(item.get('organisation'))}**")
+            if item.get("why"):
+                st.caption(escape_markdown(item["why"]))
+            contact = dict(item.get("contact") or {})
+            lines = contact_markdown(contact)
+            if lines:
+                st.markdown(lines)
+            left, right = st.columns([1, 1])
+            with left:
+                url = safe_url(contact.get("website"))
+                if url:
+                    st.link_button("Website openen", url, icon=":material/open_in_new:")
+            with right:
+                if with_links:
+                    partner_link(str(item.get("organisation") or ""))

@@ -57,6 +57,7 @@ class Answer:
     confidence: float
     answerer: str
     warnings: list[str] = field(default_factory=list)  # e.g. removed invalid markers, unsupported claims
+    help: list[dict[str, Any]] = field(default_factory=list)  # who can help: {organisation, why, contact}
 
     @property
     def consulted_not_cited(self) -> list[Hit]:
@@ -75,6 +76,7 @@ class Answer:
             "sources": [h.to_dict() for h in self.hits],
             "consulted_not_cited": [h.chunk.chunk_id for h in self.consulted_not_cited],
             "warnings": list(self.warnings),
+            "help": [dict(h) for h in self.help],
         }
 
 
@@ -92,6 +94,12 @@ class AnswerStream:
             collected.append(piece)
             yield piece
         self.answer = self._finish("".join(collected))
+
+    def then(self, step: Callable[[Answer], Answer]) -> AnswerStream:
+        """Apply ``step`` to the finished answer (e.g. add who can help); returns this stream."""
+        finish = self._finish
+        self._finish = lambda text: step(finish(text))
+        return self
 
     def complete(self) -> Answer:
         """Consume the whole stream and return the answer."""

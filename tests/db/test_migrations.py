@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
@@ -32,9 +33,11 @@ from kb.db import (
     session_scope,
     start_conversation,
 )
+from kb.db.engine import alembic_config
 from kb.db.models import Base
 
-ALL_TABLES = {"users", "login_sessions", "conversations", "exchanges", "feedback", "reviews", "audit_events"}
+ALL_TABLES = {"users", "login_sessions", "conversations", "exchanges", "feedback", "reviews", "audit_events",
+              "partner_directory"}
 
 
 def _assert_schema_matches_models(engine: Engine) -> None:
@@ -84,7 +87,8 @@ def _assert_schema_matches_models(engine: Engine) -> None:
 def test_tables_created_by_alembic_match_the_models(engine: Engine) -> None:
     _assert_schema_matches_models(engine)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
+        head = ScriptDirectory.from_config(alembic_config(engine.url)).get_current_head()
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == head
 
 
 def test_init_db_twice_is_idempotent(db_url: str) -> None:
