@@ -119,7 +119,11 @@ class Settings(BaseSettings):
         description="Starter partner directory (YAML), loaded by `kb setup` when the directory is empty.",
     )
     partner_match_floor: float = Field(
-        0.35, description="A refused or uncertain answer names an organisation only at this similarity or more."
+        0.38, description="A refused or uncertain answer names an organisation only at this similarity or more "
+        "(set for embeddinggemma-300m; README)."
+    )
+    partner_match_margin: float = Field(
+        0.04, ge=0, description="A further organisation is named only within this distance of the best one's score."
     )
     partner_match_max: int = Field(2, ge=0, le=5, description="Organisations named on a refused or uncertain answer.")
     partner_topic_weight: float = Field(

@@ -36,6 +36,7 @@ class PartnerHelp:
             floor=settings.partner_match_floor,
             limit=settings.partner_match_max,
             topic_weight=settings.partner_topic_weight,
+            margin=settings.partner_match_margin,
         )
 
     def profiles(self, contactable_only: bool = True) -> list[OrganisationProfile]:

@@ -5,7 +5,8 @@ Each organisation's profile (name, description, topics, kinds of collective; see
 :meth:`kb.db.directory.DirectoryEntry.profile_text`) is embedded as a document, and so is each of its topic and
 kind labels. A question's score for an organisation is the cosine similarity between the question vector and
 the profile vector, optionally plus ``topic_weight`` times the share of the retrieved sources whose topic is one
-of the organisation's topics. At most ``limit`` organisations at or above ``floor`` are returned, best first;
+of the organisation's topics. At most ``limit`` organisations at or above ``floor``, and within ``margin`` of the
+best score, are returned, best first;
 "why" names the organisation's labels closest to the question. Vectors are cached per directory revision (a
 digest of all profiles), so a question costs one matrix product once the directory is embedded.
 """
@@ -82,9 +83,11 @@ class PartnerMatcher:
         floor: float,
         limit: int = 2,
         topic_weight: float = 0.0,
+        margin: float = 1.0,
     ) -> None:
         self._embedder = embedder
         self.floor = floor
+        self.margin = margin
         self.limit = limit
         self.topic_weight = topic_weight
         self._lock = threading.Lock()
@@ -125,9 +128,10 @@ class PartnerMatcher:
     def match(
         self, question: str, profiles: Sequence[OrganisationProfile], source_topics: Sequence[str] = ()
     ) -> list[HelpSuggestion]:
-        """At most ``limit`` organisations scoring at least ``floor``, with why and contact."""
+        """At most ``limit`` organisations scoring at least ``floor`` and within ``margin`` of the best one,
+        with why and contact."""
         chosen = [(p, s) for p, s in self.scores(question, profiles, source_topics) if s >= self.floor]
-        chosen = chosen[: self.limit]
+        chosen = [(p, s) for p, s in chosen if s >= chosen[0][1] - self.margin][: self.limit] if chosen else []
         if not chosen:
             return []
         _, label_vectors = self._vectors(profiles)
