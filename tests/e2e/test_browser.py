@@ -83,12 +83,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         "HF_HUB_OFFLINE": "1",
         "ANONYMIZED_TELEMETRY": "False",
         "PYTHONPATH": str(ROOT),
+        "KB_PARTNER_MATCH_FLOOR": "0.05",  # the tiny test model's similarities are lower than the real model's
     }
     for name in ("KB_STORE_DIR", "KB_DATABASE_URL", "KB_CHROMA_HOST", "KB_MODELS_DIR"):
         env.pop(name, None)
     # a couple of small Markdown documents, ingested with the kb CLI
     docs = write_docs(base / "docs", E2E_DOCS)
     subprocess.run([sys.executable, "-m", "kb.cli", "ingest", str(docs)], cwd=ROOT, env=env, check=True,
+                   capture_output=True, timeout=300)
+    # first-run set-up without a model install: loads the starter partner directory (knowledge_base/partners.yaml)
+    subprocess.run([sys.executable, "-m", "kb.cli", "setup", "--skip-model"], cwd=ROOT, env=env, check=True,
                    capture_output=True, timeout=300)
     # the partner account, made with kb.db accounts
     from kb.db import create_user, dispose_engines, init_db, session_scope
@@ -356,4 +360,24 @@ def test_staff_reviews_an_answer_and_exports_csv(page, server):
         "incorrect", "Noem ook de uitzondering voor een coöperatie.", "sanne"
     )
     assert row["geweigerd"] == "nee" and "De vereniging" in row["bronnen"]
+    assert not page.errors
+
+
+def test_a_refused_question_names_a_partner_with_its_contact_routes(page, server):
+    page.goto(server["url"])
+    page.get_by_text("Vraag het SamenWeten").first.wait_for()
+    message = ask(page, "Hoe richten we een zorgcoöperatie op voor de zorg aan ouderen in ons dorp?")
+    text = message.inner_text()
+    assert "Dat staat niet in de bronnen" in text
+    assert "Wie kan je hierbij helpen?" in text and "Nederland Zorgt Voor Elkaar" in text
+    assert "ondersteuningsteam@nlzve.nl" in text and "0800-8010" in text and "werkdagen 09.00–17.00" in text
+    assert message.get_by_role("link", name="Website openen").first.get_attribute("href") == (
+        "https://www.nlzorgtvoorelkaar.nl"
+    )
+    shot(page, "8-refusal-with-partner")
+    message.get_by_role("link", name="Over Nederland Zorgt Voor Elkaar in de partnergids").click()
+    wait_idle(page)
+    page.get_by_role("heading", name="Partnergids").wait_for()
+    page.get_by_text("Landelijk netwerk van en voor burgerinitiatieven in zorg en welzijn").wait_for()
+    assert "org=nederland" in page.url
     assert not page.errors
