@@ -176,7 +176,7 @@ def render_assistant(entry: dict[str, Any], index: int, with_answer_text: bool =
         st.markdown(escape_markdown(entry["content"]))
     for warning in entry.get("warnings", []):
         st.caption(":warning: " + escape_markdown(warning))
-    render_help(entry.get("help") or [], key=f"help_{index}")
+    render_help(entry.get("help") or [])
     sources: list[SourceView] = entry.get("sources", [])
     if sources:
         st.markdown("**Bronnen**")

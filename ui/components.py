@@ -374,12 +374,12 @@ def contact_markdown(contact: dict[str, str]) -> str:
     )
 
 
-def render_help(items: Sequence[dict[str, Any]], key: str, with_links: bool = True) -> None:
+def render_help(items: Sequence[dict[str, Any]], with_links: bool = True) -> None:
     """Who can help with a refused or uncertain answer: organisation, why, contact routes, directory link."""
     if not items:
         return
     st.markdown("**Wie kan je hierbij helpen?**")
-    for i, item in enumerate(items):
+    for item in items:
         with st.container(border=True):
             st.markdown(f"**{escape_markdown(item.get('organisation'))}**")
             if item.get("why"):
@@ -388,11 +388,8 @@ def render_help(items: Sequence[dict[str, Any]], key: str, with_links: bool = Tr
             lines = contact_markdown(contact)
             if lines:
                 st.markdown(lines)
-            left, right = st.columns([1, 1])
-            with left:
-                url = safe_url(contact.get("website"))
-                if url:
-                    st.link_button("Website openen", url, icon=":material/open_in_new:")
-            with right:
-                if with_links:
-                    partner_link(str(item.get("organisation") or ""))
+            url = safe_url(contact.get("website"))
+            if url:
+                st.link_button("Website openen", url, icon=":material/open_in_new:")
+            if with_links:
+                partner_link(str(item.get("organisation") or ""))

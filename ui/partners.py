@@ -125,7 +125,7 @@ def _own_section(principal: Principal, svc: DirectoryService) -> None:
         from kb.partners.gaps import gaps_for
 
         kb = resources.knowledge_base()
-        finder = kb.assistant.help_finder
+        finder = kb.partner_help
         with session_scope(resources.db_engine()) as session:
             groups = unanswered_groups(session, lambda texts: kb.embedder().encode_queries(texts))
         profiles = finder.profiles(contactable_only=False)

@@ -203,7 +203,9 @@ def _phone(value: str | None) -> str | None:
     if text is None:
         return None
     if not _PHONE.fullmatch(text):
-        raise DirectoryError(f"'{value}' is geen geldig telefoonnummer: gebruik cijfers, spaties en - (bijv. 0800-8010).")
+        raise DirectoryError(
+            f"'{value}' is geen geldig telefoonnummer: gebruik cijfers, spaties en - (bijv. 0800-8010)."
+        )
     return text
 
 
@@ -238,7 +240,8 @@ def add_entry(session: Session, data: EntryData, username: str | None = None) ->
     existing = session.get(DirectoryEntry, key)
     if existing is not None:
         raise DirectoryError(
-            f"'{existing.name}' staat al in de partnergids; pas die vermelding aan in plaats van een tweede toe te voegen."
+            f"'{existing.name}' staat al in de partnergids; "
+            "pas die vermelding aan in plaats van een tweede toe te voegen."
         )
     now = utcnow()
     entry = DirectoryEntry(org_key=key, created_at=now, updated_at=now, **vars(clean))

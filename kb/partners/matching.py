@@ -101,7 +101,7 @@ class PartnerMatcher:
                 return self._cache[1], self._cache[2]
         matrix = embedder.encode_documents([p.profile for p in profiles])
         labels = sorted({label for p in profiles for label in p.labels})
-        label_vectors = dict(zip(labels, embedder.encode_documents(labels))) if labels else {}
+        label_vectors = dict(zip(labels, embedder.encode_documents(labels), strict=True)) if labels else {}
         with self._lock:
             self._cache = (revision, matrix, label_vectors)
         return matrix, label_vectors
@@ -117,7 +117,7 @@ class PartnerMatcher:
         similarity = matrix @ query
         topics = [t for t in source_topics if t]
         ranked = []
-        for profile, sim in zip(profiles, similarity):
+        for profile, sim in zip(profiles, similarity, strict=True):
             bonus = 0.0
             if self.topic_weight and topics:
                 bonus = self.topic_weight * sum(t in profile.topics for t in topics) / len(topics)

@@ -67,7 +67,8 @@ def test_a_failed_transaction_keeps_neither_the_entry_nor_its_audit_entry(engine
 def test_update_lists_changed_fields_and_audits_only_real_changes(engine: Engine):
     with session_scope(engine) as session:
         add_entry(session, SMALL_DIRECTORY[1], "sanne")
-    changed_data = EntryData(**{**vars(SMALL_DIRECTORY[1]), "phone": "0800-9999", "kinds": ["zorgcoöperatie", "dorpshuis"]})
+    changed_data = EntryData(**{**vars(SMALL_DIRECTORY[1]), "phone": "0800-9999",
+                                "kinds": ["zorgcoöperatie", "dorpshuis"]})
     with session_scope(engine) as session:
         assert update_entry(session, CARE.upper(), changed_data, "piet") == ["soorten collectieven", "telefoon"]
         assert update_entry(session, CARE, changed_data, "piet") == []  # nothing changed: no audit entry
