@@ -121,8 +121,9 @@ def cmd_partners_show(args: argparse.Namespace) -> int:
         service = _service(args)
         view = service.entry(args.name)
         if view is None:
-            print(f"kb partners show: '{args.name}' staat niet in de partnergids (zie kb partners list).",
-                  file=sys.stderr)
+            print(
+                f"kb partners show: '{args.name}' staat niet in de partnergids (zie kb partners list).", file=sys.stderr
+            )
             return 1
         documents = service.documents_of(view.name)
     except DatabaseError as exc:
@@ -155,8 +156,16 @@ def cmd_partners_add(args: argparse.Namespace) -> int:
     from kb.db.directory import DirectoryError, EntryData
     from kb.db.engine import DatabaseError
 
-    data = EntryData(name=args.name, description=args.description, topics=args.topic, kinds=args.kind,
-                     website=args.website, email=args.email, phone=args.phone, opening_hours=args.opening_hours)
+    data = EntryData(
+        name=args.name,
+        description=args.description,
+        topics=args.topic,
+        kinds=args.kind,
+        website=args.website,
+        email=args.email,
+        phone=args.phone,
+        opening_hours=args.opening_hours,
+    )
     try:
         view = _service(args).add(_cli_principal(), data)
     except (DirectoryError, DatabaseError) as exc:

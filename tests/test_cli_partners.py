@@ -9,13 +9,13 @@ import os
 import sys
 
 import pytest
+from sample_guides import stichting_guide
 
 import kb.service as service
 from kb.cli import main
 from kb.config import Settings
 from kb.db import dispose_engines, init_db, list_events, session_scope
 from kb.db.directory import list_entries
-from sample_guides import stichting_guide
 
 CARE = "Steunpunt Zorginitiatieven"
 
@@ -47,9 +47,24 @@ def cli(tmp_path, monkeypatch, capsys, hashing_embedder):
 
 
 def add_care(cli) -> tuple[int, str, str]:
-    return cli("partners", "add", CARE, "--description", "Helpt burgerinitiatieven in zorg, zoals zorgcoöperaties.",
-               "--topic", "zorg", "--kind", "zorgcoöperatie", "--email", "hulp@zorg.example.org",
-               "--phone", "0800-1234", "--hours", "werkdagen 09.00–17.00", "--json")
+    return cli(
+        "partners",
+        "add",
+        CARE,
+        "--description",
+        "Helpt burgerinitiatieven in zorg, zoals zorgcoöperaties.",
+        "--topic",
+        "zorg",
+        "--kind",
+        "zorgcoöperatie",
+        "--email",
+        "hulp@zorg.example.org",
+        "--phone",
+        "0800-1234",
+        "--hours",
+        "werkdagen 09.00–17.00",
+        "--json",
+    )
 
 
 def test_add_list_show_remove(cli):
@@ -57,7 +72,10 @@ def test_add_list_show_remove(cli):
     assert rc == 0, err
     added = json.loads(out)
     assert added["name"] == CARE and added["contact"] == {
-        "email": "hulp@zorg.example.org", "phone": "0800-1234", "opening_hours": "werkdagen 09.00–17.00"}
+        "email": "hulp@zorg.example.org",
+        "phone": "0800-1234",
+        "opening_hours": "werkdagen 09.00–17.00",
+    }
     assert added["is_knowledge_partner"] is False
 
     rc, out, _ = cli("partners", "list", "--json")
@@ -148,11 +166,17 @@ def test_ask_json_help_on_a_refusal_and_not_on_an_answer(cli, tmp_path):
     asked = json.loads(out)
     assert rc == 0, err
     assert asked["refused"] is True
-    assert asked["help"] == [{
-        "organisation": CARE,
-        "why": asked["help"][0]["why"],
-        "contact": {"email": "hulp@zorg.example.org", "phone": "0800-1234", "opening_hours": "werkdagen 09.00–17.00"},
-    }]
+    assert asked["help"] == [
+        {
+            "organisation": CARE,
+            "why": asked["help"][0]["why"],
+            "contact": {
+                "email": "hulp@zorg.example.org",
+                "phone": "0800-1234",
+                "opening_hours": "werkdagen 09.00–17.00",
+            },
+        }
+    ]
     assert asked["help"][0]["why"].startswith("Helpt bij ")
 
     rc, out, _ = cli("ask", "Heeft een stichting leden?", "--json")

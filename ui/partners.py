@@ -46,8 +46,11 @@ def render_entry(view: EntryView, svc: DirectoryService, with_documents: bool = 
             facts.append("Onderwerpen: " + _labels(view.topics))
         if view.kinds:
             facts.append("Helpt: " + _labels(view.kinds))
-        facts.append("Kennispartner (documenten in de kennisbank)" if view.is_knowledge_partner
-                     else "Netwerkpartner (nog geen documenten in de kennisbank)")
+        facts.append(
+            "Kennispartner (documenten in de kennisbank)"
+            if view.is_knowledge_partner
+            else "Netwerkpartner (nog geen documenten in de kennisbank)"
+        )
         st.caption(" · ".join(escape_markdown(f) for f in facts))
         if view.contact:
             st.markdown(contact_markdown(view.contact))
@@ -73,8 +76,12 @@ def _directory_section(svc: DirectoryService, views: list[EntryView]) -> None:
     if requested and requested not in keys:
         st.warning("Deze organisatie staat (nog) niet in de partnergids.")
     choice = st.selectbox(
-        "Organisatie", keys, index=index, key=f"partners_choice_{requested or ''}",
-        format_func=lambda k: by_key[k].name, placeholder="Kies een organisatie",
+        "Organisatie",
+        keys,
+        index=index,
+        key=f"partners_choice_{requested or ''}",
+        format_func=lambda k: by_key[k].name,
+        placeholder="Kies een organisatie",
     )
     if choice is not None:
         if choice != requested:
@@ -141,19 +148,37 @@ def _own_section(principal: Principal, svc: DirectoryService) -> None:
 def _entry_fields(prefix: str, current: EntryData | None = None) -> EntryData:
     c = current or EntryData(name="")
     name = st.text_input("Naam", value=c.name, key=f"{prefix}_name", max_chars=120)
-    description = st.text_area("Beschrijving (gewone taal)", value=c.description, key=f"{prefix}_description",
-                               max_chars=800)
-    topics = st.text_input("Onderwerpen (met komma's)", value=_labels(c.topics), key=f"{prefix}_topics",
-                           help="Bijvoorbeeld: " + ", ".join(SUGGESTED_TOPICS))
-    kinds = st.text_input("Soorten collectieven (met komma's)", value=_labels(c.kinds), key=f"{prefix}_kinds",
-                          help="Bijvoorbeeld: " + ", ".join(SUGGESTED_KINDS))
+    description = st.text_area(
+        "Beschrijving (gewone taal)", value=c.description, key=f"{prefix}_description", max_chars=800
+    )
+    topics = st.text_input(
+        "Onderwerpen (met komma's)",
+        value=_labels(c.topics),
+        key=f"{prefix}_topics",
+        help="Bijvoorbeeld: " + ", ".join(SUGGESTED_TOPICS),
+    )
+    kinds = st.text_input(
+        "Soorten collectieven (met komma's)",
+        value=_labels(c.kinds),
+        key=f"{prefix}_kinds",
+        help="Bijvoorbeeld: " + ", ".join(SUGGESTED_KINDS),
+    )
     website = st.text_input("Website", value=c.website or "", key=f"{prefix}_website", placeholder="https://…")
     email = st.text_input("E-mail", value=c.email or "", key=f"{prefix}_email")
     phone = st.text_input("Telefoon", value=c.phone or "", key=f"{prefix}_phone")
-    hours = st.text_input("Bereikbaar", value=c.opening_hours or "", key=f"{prefix}_hours",
-                          placeholder="bijv. werkdagen 09.00–17.00")
-    return EntryData(name=name, description=description, topics=topics.split(","), kinds=kinds.split(","),
-                     website=website, email=email, phone=phone, opening_hours=hours)
+    hours = st.text_input(
+        "Bereikbaar", value=c.opening_hours or "", key=f"{prefix}_hours", placeholder="bijv. werkdagen 09.00–17.00"
+    )
+    return EntryData(
+        name=name,
+        description=description,
+        topics=topics.split(","),
+        kinds=kinds.split(","),
+        website=website,
+        email=email,
+        phone=phone,
+        opening_hours=hours,
+    )
 
 
 def _edit_section(principal: Principal, svc: DirectoryService, views: list[EntryView]) -> None:
@@ -162,8 +187,14 @@ def _edit_section(principal: Principal, svc: DirectoryService, views: list[Entry
         st.caption("Voeg eerst een organisatie toe.")
         return
     by_key = {v.org_key: v for v in views}
-    choice = st.selectbox("Organisatie om aan te passen", list(by_key), index=None, key="partners_edit_choice",
-                          format_func=lambda k: by_key[k].name, placeholder="Kies een organisatie")
+    choice = st.selectbox(
+        "Organisatie om aan te passen",
+        list(by_key),
+        index=None,
+        key="partners_edit_choice",
+        format_func=lambda k: by_key[k].name,
+        placeholder="Kies een organisatie",
+    )
     if choice is None:
         return
     view = by_key[choice]
@@ -176,8 +207,9 @@ def _edit_section(principal: Principal, svc: DirectoryService, views: list[Entry
         except (DirectoryError, PermissionDeniedError) as exc:
             st.error(escape_markdown(str(exc)))
         else:
-            st.session_state[NOTICE] = (f"{view.name}: {', '.join(changed)} opgeslagen." if changed
-                                        else f"{view.name}: niets gewijzigd.")
+            st.session_state[NOTICE] = (
+                f"{view.name}: {', '.join(changed)} opgeslagen." if changed else f"{view.name}: niets gewijzigd."
+            )
             st.rerun()
     confirmed = st.checkbox(f"Ja, haal {view.name} uit de partnergids", key=f"partners_confirm_{choice}")
     if st.button("Verwijderen", key=f"partners_remove_{choice}", disabled=not confirmed, icon=":material/delete:"):
@@ -220,9 +252,17 @@ def _history_section() -> None:
             st.write("Nog geen wijzigingen.")
             return
         st.dataframe(
-            [{"Wanneer": local_time(e.at), "Wie": e.username or "", "Organisatie": e.partner_org or "",
-              "Wat": e.detail or ""} for e in events],
-            hide_index=True, width="stretch",
+            [
+                {
+                    "Wanneer": local_time(e.at),
+                    "Wie": e.username or "",
+                    "Organisatie": e.partner_org or "",
+                    "Wat": e.detail or "",
+                }
+                for e in events
+            ],
+            hide_index=True,
+            width="stretch",
         )
 
 

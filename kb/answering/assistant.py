@@ -80,9 +80,7 @@ class Assistant:
             answer.help = self.help_finder(answer) if self.help_finder is not None else []
         return answer
 
-    def _ask(
-        self, question: str, history: list[Turn] | None = None, filters: SearchFilters = SearchFilters()
-    ) -> AnswerStream:
+    def _ask(self, question: str, history: list[Turn] | None, filters: SearchFilters) -> AnswerStream:
         question = question.strip()
         history = list(history or [])
         rewrite = self.llm().rewrite_follow_up if self.uses_llm else None

@@ -34,12 +34,30 @@ MAX_LABEL = 40
 
 # The labels the starter directory and the staff page offer; other labels are allowed too.
 SUGGESTED_TOPICS: tuple[str, ...] = (
-    "rechtsvorm", "belasting", "financiering", "zorg", "welzijn", "wonen", "energie", "kleine kernen",
-    "vrijwilligers", "leefbaarheid", "buurtrechten",
+    "rechtsvorm",
+    "belasting",
+    "financiering",
+    "zorg",
+    "welzijn",
+    "wonen",
+    "energie",
+    "kleine kernen",
+    "vrijwilligers",
+    "leefbaarheid",
+    "buurtrechten",
 )
 SUGGESTED_KINDS: tuple[str, ...] = (
-    "bewonersinitiatief", "buurtcoöperatie", "energiecoöperatie", "zorgcoöperatie", "wooncoöperatie",
-    "dorpshuis", "dorpsraad", "huurdersorganisatie", "vrijwilligersorganisatie", "stichting", "vereniging",
+    "bewonersinitiatief",
+    "buurtcoöperatie",
+    "energiecoöperatie",
+    "zorgcoöperatie",
+    "wooncoöperatie",
+    "dorpshuis",
+    "dorpsraad",
+    "huurdersorganisatie",
+    "vrijwilligersorganisatie",
+    "stichting",
+    "vereniging",
 )
 
 FIELD_NL = {
@@ -86,8 +104,12 @@ class DirectoryEntry(Base):
 
     def contact(self) -> dict[str, str]:
         """The public contact routes that are filled in (website, email, phone, opening_hours)."""
-        routes = {"website": self.website, "email": self.email, "phone": self.phone,
-                  "opening_hours": self.opening_hours}
+        routes = {
+            "website": self.website,
+            "email": self.email,
+            "phone": self.phone,
+            "opening_hours": self.opening_hours,
+        }
         return {k: v for k, v in routes.items() if v}
 
     def profile_text(self) -> str:
@@ -229,8 +251,14 @@ def knowledge_partner_keys(partners: Iterable[str | None]) -> set[str]:
 
 # ------------------------------------------------------------------------------------ changes
 def _audit(session: Session, entry_key: str, name: str, action: str, detail: str, username: str | None) -> None:
-    log_event(session, username=username, action=action, doc_id=AUDIT_PREFIX + entry_key, partner_org=name,
-              detail="Partnergids: " + detail)
+    log_event(
+        session,
+        username=username,
+        action=action,
+        doc_id=AUDIT_PREFIX + entry_key,
+        partner_org=name,
+        detail="Partnergids: " + detail,
+    )
 
 
 def add_entry(session: Session, data: EntryData, username: str | None = None) -> DirectoryEntry:

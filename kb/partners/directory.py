@@ -48,15 +48,25 @@ class EntryView:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "org_key": self.org_key, "name": self.name, "description": self.description,
-            "topics": list(self.topics), "kinds": list(self.kinds), "contact": dict(self.contact),
-            "is_knowledge_partner": self.is_knowledge_partner, "documents": self.documents,
+            "org_key": self.org_key,
+            "name": self.name,
+            "description": self.description,
+            "topics": list(self.topics),
+            "kinds": list(self.kinds),
+            "contact": dict(self.contact),
+            "is_knowledge_partner": self.is_knowledge_partner,
+            "documents": self.documents,
         }
 
     def as_data(self) -> EntryData:
         """The editable fields, e.g. to pre-fill a form."""
-        return EntryData(name=self.name, description=self.description, topics=list(self.topics),
-                         kinds=list(self.kinds), **self.contact)
+        return EntryData(
+            name=self.name,
+            description=self.description,
+            topics=list(self.topics),
+            kinds=list(self.kinds),
+            **self.contact,
+        )
 
 
 def _require_staff(principal: Principal) -> None:
@@ -80,8 +90,16 @@ class DirectoryService:
 
     def _view(self, entry: DirectoryEntry, doc_counts: dict[str, int]) -> EntryView:
         count = doc_counts.get(entry.org_key, 0)
-        return EntryView(entry.org_key, entry.name, entry.description, tuple(entry.topics), tuple(entry.kinds),
-                         entry.contact(), count > 0, count)
+        return EntryView(
+            entry.org_key,
+            entry.name,
+            entry.description,
+            tuple(entry.topics),
+            tuple(entry.kinds),
+            entry.contact(),
+            count > 0,
+            count,
+        )
 
     def _doc_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}

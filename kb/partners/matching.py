@@ -139,6 +139,13 @@ class PartnerMatcher:
         out = []
         for profile, score in chosen:
             closest = sorted(profile.labels, key=lambda label: -float(label_vectors[label] @ query))
-            out.append(HelpSuggestion(profile.name, profile.org_key, why_text(closest[:WHY_LABELS]),
-                                      dict(profile.contact), round(score, 4)))
+            out.append(
+                HelpSuggestion(
+                    profile.name,
+                    profile.org_key,
+                    why_text(closest[:WHY_LABELS]),
+                    dict(profile.contact),
+                    round(score, 4),
+                )
+            )
         return out

@@ -35,4 +35,3 @@ SMALL_DIRECTORY = [
         website="https://buurtenergie.example.org",
     ),
 ]
-

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from small_directory import CARE, SMALL_DIRECTORY
 from sqlalchemy import Engine, select
 
 from ingest.pipeline import collect_files
@@ -29,8 +30,6 @@ from kb.db.directory import (
 from kb.partners.directory import DirectoryService
 from kb.partners.starter import read_starter
 
-from small_directory import CARE, SMALL_DIRECTORY
-
 STAFF = Principal("sanne", "staff")
 
 
@@ -42,15 +41,27 @@ def test_org_key_casefolds_and_collapses_whitespace():
 
 def test_add_normalises_and_audits_in_the_same_transaction(engine: Engine):
     with session_scope(engine) as session:
-        entry = add_entry(session, EntryData(name="  Steunpunt   Zorginitiatieven ", topics="Zorg, welzijn, zorg",
-                                             website="zorg.example.org", email="Hulp@Zorg.example.org"), "sanne")
+        entry = add_entry(
+            session,
+            EntryData(
+                name="  Steunpunt   Zorginitiatieven ",
+                topics="Zorg, welzijn, zorg",
+                website="zorg.example.org",
+                email="Hulp@Zorg.example.org",
+            ),
+            "sanne",
+        )
         assert entry.org_key == "steunpunt zorginitiatieven" and entry.name == "Steunpunt Zorginitiatieven"
         assert entry.topics == ["zorg", "welzijn"] and entry.website == "https://zorg.example.org"
         assert entry.email == "hulp@zorg.example.org"
     with session_scope(engine) as session:
         (event,) = list_events(session)
         assert (event.action, event.doc_id, event.partner_org, event.username) == (
-            "add", AUDIT_PREFIX + "steunpunt zorginitiatieven", "Steunpunt Zorginitiatieven", "sanne")
+            "add",
+            AUDIT_PREFIX + "steunpunt zorginitiatieven",
+            "Steunpunt Zorginitiatieven",
+            "sanne",
+        )
         assert "website" in (event.detail or "") and event.detail.startswith("Partnergids: toegevoegd")
         with pytest.raises(DirectoryError, match="staat al in de partnergids"):
             add_entry(session, EntryData(name="steunpunt ZORGINITIATIEVEN"))
@@ -67,8 +78,9 @@ def test_a_failed_transaction_keeps_neither_the_entry_nor_its_audit_entry(engine
 def test_update_lists_changed_fields_and_audits_only_real_changes(engine: Engine):
     with session_scope(engine) as session:
         add_entry(session, SMALL_DIRECTORY[1], "sanne")
-    changed_data = EntryData(**{**vars(SMALL_DIRECTORY[1]), "phone": "0800-9999",
-                                "kinds": ["zorgcoöperatie", "dorpshuis"]})
+    changed_data = EntryData(
+        **{**vars(SMALL_DIRECTORY[1]), "phone": "0800-9999", "kinds": ["zorgcoöperatie", "dorpshuis"]}
+    )
     with session_scope(engine) as session:
         assert update_entry(session, CARE.upper(), changed_data, "piet") == ["soorten collectieven", "telefoon"]
         assert update_entry(session, CARE, changed_data, "piet") == []  # nothing changed: no audit entry
@@ -122,7 +134,10 @@ def test_the_shipped_starter_directory_is_valid_and_states_the_known_contact_rou
     entries = {e.name: e for e in read_starter(Settings(_env_file=None).starter_directory)}
     nlzve = entries["Nederland Zorgt Voor Elkaar"]
     assert (nlzve.email, nlzve.phone, nlzve.opening_hours) == (
-        "ondersteuningsteam@nlzve.nl", "0800-8010", "werkdagen 09.00–17.00")
+        "ondersteuningsteam@nlzve.nl",
+        "0800-8010",
+        "werkdagen 09.00–17.00",
+    )
     assert "zorgcoöperatie" in nlzve.kinds
     editorial = entries[Settings(_env_file=None).default_partner]  # only what the project itself defines
     assert (editorial.website, editorial.email, editorial.phone, editorial.opening_hours) == (None,) * 4
@@ -179,9 +194,11 @@ SMALL_VILLAGES_NAME = SMALL_DIRECTORY[0].name
 def test_only_staff_change_the_directory(engine: Engine):
     service = DirectoryService(engine)
     partner = Principal("anna", "partner", CARE)
-    for change in (lambda p: service.add(p, SMALL_DIRECTORY[0]),
-                   lambda p: service.update(p, CARE, SMALL_DIRECTORY[1]),
-                   lambda p: service.remove(p, CARE)):
+    for change in (
+        lambda p: service.add(p, SMALL_DIRECTORY[0]),
+        lambda p: service.update(p, CARE, SMALL_DIRECTORY[1]),
+        lambda p: service.remove(p, CARE),
+    ):
         for who in (partner, Principal.anonymous()):
             with pytest.raises(PermissionDeniedError, match="Alleen medewerkers"):
                 change(who)

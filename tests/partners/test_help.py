@@ -46,8 +46,12 @@ def test_refused_and_uncertain_get_help_a_normal_answer_none(tmp_path, hashing_e
     assert set(refused[0]) == {"organisation", "why", "contact"}
     assert helper(FakeAnswer(QUESTION, QUESTION, refused=False)) == []
     assert not needs_help(FakeAnswer(QUESTION, QUESTION, refused=False))
-    assert PartnerHelp(settings.model_copy(update={"partner_match_max": 0}), lambda: hashing_embedder)(
-        FakeAnswer(QUESTION, QUESTION, refused=True)) == []
+    assert (
+        PartnerHelp(settings.model_copy(update={"partner_match_max": 0}), lambda: hashing_embedder)(
+            FakeAnswer(QUESTION, QUESTION, refused=True)
+        )
+        == []
+    )
     dispose_engines()
 
 

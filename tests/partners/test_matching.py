@@ -36,8 +36,11 @@ def test_profile_text_holds_name_description_topics_and_kinds():
     assert care.profile.startswith(CARE + ". Ondersteunt burgerinitiatieven")
     assert "Onderwerpen: zorg, welzijn." in care.profile and "Helpt: zorgcoöperatie." in care.profile
     assert care.labels == ("zorg", "welzijn", "zorgcoöperatie")
-    assert care.contact == {"email": "hulp@zorginitiatieven.example.org", "phone": "0800-1234",
-                            "opening_hours": "werkdagen 09.00–17.00"}
+    assert care.contact == {
+        "email": "hulp@zorginitiatieven.example.org",
+        "phone": "0800-1234",
+        "opening_hours": "werkdagen 09.00–17.00",
+    }
 
 
 def test_best_match_with_why_and_contact(hashing_embedder):
@@ -67,7 +70,8 @@ def test_topics_of_the_retrieved_sources_can_add_weight(hashing_embedder):
     question = "Waar vinden we hulp?"
     plain = PartnerMatcher(lambda: hashing_embedder, floor=-1.0).scores(question, profiles())
     weighted = PartnerMatcher(lambda: hashing_embedder, floor=-1.0, topic_weight=0.5).scores(
-        question, profiles(), source_topics=["zorg", "zorg", "belasting", "overig"])
+        question, profiles(), source_topics=["zorg", "zorg", "belasting", "overig"]
+    )
     plain_scores = {p.name: s for p, s in plain}
     weighted_scores = {p.name: s for p, s in weighted}
     assert weighted_scores[CARE] == pytest.approx(plain_scores[CARE] + 0.5 * 2 / 4)
@@ -113,8 +117,12 @@ def real_embedder() -> Embedder:
 )
 def test_the_real_model_finds_the_fitting_organisation(real_embedder, question, expected):
     settings = Settings(_env_file=None)
-    matcher = PartnerMatcher(lambda: real_embedder, floor=settings.partner_match_floor,
-                             limit=settings.partner_match_max, margin=settings.partner_match_margin)
+    matcher = PartnerMatcher(
+        lambda: real_embedder,
+        floor=settings.partner_match_floor,
+        limit=settings.partner_match_max,
+        margin=settings.partner_match_margin,
+    )
     found = matcher.match(question, profiles())
     assert found and found[0].organisation == expected, matcher.scores(question, profiles())
     assert found[0].why.startswith("Helpt bij ")

@@ -22,8 +22,12 @@ BATTERY_ENTRY = EntryData(
     phone="0800-2222",
     opening_hours="werkdagen 10.00–16.00",
 )
-PARTNER_A_ENTRY = EntryData(name=PARTNER_A, description="Helpt stichtingen met het bestuur en giften.",
-                            topics=["stichting", "giften"], website="https://buurtkracht.example.org")
+PARTNER_A_ENTRY = EntryData(
+    name=PARTNER_A,
+    description="Helpt stichtingen met het bestuur en giften.",
+    topics=["stichting", "giften"],
+    website="https://buurtkracht.example.org",
+)
 
 
 @pytest.fixture
@@ -105,22 +109,32 @@ def test_a_link_opens_an_entry_with_its_contact_routes_for_a_volunteer(env, app_
     assert "Helpt coöperaties met een buurtbatterij" in shown
     assert "E-mail: batterij@example.org" in shown and "Telefoon: 0800-2222" in shown
     assert "Netwerkpartner (nog geen documenten in de kennisbank)" in shown
-    assert not [t for t in at.text_input]  # no edit forms for a volunteer
+    assert not list(at.text_input)  # no edit forms for a volunteer
     assert not [b for b in at.button if b.label == "Verwijderen"]
 
 
 def test_a_partner_sees_their_entry_documents_and_gaps_without_who_or_when(env, app_test):
     with session_scope(env.engine) as session:
         conversation = start_conversation(session).id
-        record_exchange(session, conversation, "Hoe regelt een stichting het bestuur en giften?",
-                        "Dat staat niet in de bronnen.", refused=True)
-        record_exchange(session, conversation, "Welke kleurcode heeft de buurtbatterij?",
-                        "Dat staat niet in de bronnen.", refused=True)
+        record_exchange(
+            session,
+            conversation,
+            "Hoe regelt een stichting het bestuur en giften?",
+            "Dat staat niet in de bronnen.",
+            refused=True,
+        )
+        record_exchange(
+            session,
+            conversation,
+            "Welke kleurcode heeft de buurtbatterij?",
+            "Dat staat niet in de bronnen.",
+            refused=True,
+        )
     at = open_page(app_test, env.partner_a_token)
     assert "Jouw vermelding" in [s.value for s in at.subheader]
     shown = texts(at)
     assert "Kennispartner (documenten in de kennisbank)" in shown
-    assert not [t for t in at.text_input]  # partners do not edit the directory
+    assert not list(at.text_input)  # partners do not edit the directory
     at.toggle(key="partners_show_gaps").set_value(True).run()
     assert not at.exception
     shown = texts(at)
@@ -150,5 +164,7 @@ def test_a_source_card_links_to_the_partners_entry(env, app_test):
     assert not at.exception
     page_links = list(at.get("page_link"))
     assert any(f"Over {PARTNER_A} in de partnergids" in el.proto.label for el in page_links)
-    assert any("org=buurtkracht+oost" in el.proto.query_string or "org=buurtkracht%20oost" in el.proto.query_string
-               for el in page_links)
+    assert any(
+        "org=buurtkracht+oost" in el.proto.query_string or "org=buurtkracht%20oost" in el.proto.query_string
+        for el in page_links
+    )
