@@ -46,6 +46,7 @@ $(BIN)/python:
 $(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
 	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	bash scripts/install_ocr.sh
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed scripts/install_test_extras.sh

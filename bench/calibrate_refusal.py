@@ -1,4 +1,6 @@
-"""Calibrate the refusal threshold (``KB_REFUSAL_THRESHOLD``) on the dev questions.
+"""Superseded by `bench/run_cv_bench.py --answers` (the refusal model, cross-validated over all 140 questions).
+
+Calibrate the refusal threshold (``KB_REFUSAL_THRESHOLD``) on the dev questions.
 
 For every question the assistant's evidence confidence is computed. The threshold is chosen on half A as
 the highest value that wrongly refuses at most 10% of the answerable questions (so as many negative

@@ -3,7 +3,8 @@
 Blocks are grouped by the heading path they sit under (every heading above them, outermost first). A chunk
 never runs across the boundary of the deepest heading it sits under, so it can be cited to one section. A
 section longer than ``chunk_size`` is split on paragraph boundaries, then on sentence boundaries, with a small
-overlap of whole sentences. PDF chunks carry the page range of the blocks they came from.
+overlap of whole sentences. A table (Markdown table text) is split only between rows, each part repeating the
+header row. PDF chunks carry the page range of the blocks they came from.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class Chunk:
 class _Piece:
     text: str
     page: int | None
+    page_end: int | None = None
+    table: bool = False
 
 
 def embedding_header(title: str, section: tuple[str, ...]) -> str:
@@ -94,7 +97,7 @@ def _sections(blocks: list[Block]) -> list[tuple[tuple[str, ...], list[_Piece]]]
         if current is None:
             current = []
             sections.append((tuple(h for _, h in stack), current))
-        current.append(_Piece(text, block.page))
+        current.append(_Piece(text, block.page, block.page_end, block.table))
     return sections
 
 
@@ -118,7 +121,7 @@ class SectionChunker:
         chunks: list[Chunk] = []
         for section, pieces in _sections(document.blocks):
             for group in self._pack(self._fit(pieces)):
-                pages = [p.page for p in group if p.page is not None]
+                pages = [n for p in group for n in (p.page, p.page_end) if n is not None]
                 chunks.append(
                     Chunk(
                         index=len(chunks),
@@ -137,9 +140,32 @@ class SectionChunker:
             if len(piece.text) <= self.chunk_size:
                 fitted.append(piece)
                 continue
+            if piece.table:
+                fitted.extend(_Piece(part, piece.page, piece.page_end, True) for part in self._split_table(piece.text))
+                continue
             for part in self._split_long(piece.text):
-                fitted.append(_Piece(part, piece.page))
+                fitted.append(_Piece(part, piece.page, piece.page_end))
         return fitted
+
+    def _split_table(self, text: str) -> list[str]:
+        """A Markdown table cut between rows; every part starts with the header row and its rule.
+
+        A single row longer than the chunk size stays whole: a row is never cut."""
+        lines = text.split("\n")
+        header, rows = lines[:2], lines[2:]
+        head = "\n".join(header)
+        parts: list[str] = []
+        current: list[str] = []
+        size = len(head)
+        for row in rows:
+            if current and size + 1 + len(row) > self.chunk_size:
+                parts.append("\n".join([head, *current]))
+                current, size = [], len(head)
+            current.append(row)
+            size += 1 + len(row)
+        if current or not parts:
+            parts.append("\n".join([head, *current]))
+        return parts
 
     def _split_long(self, text: str) -> list[str]:
         parts: list[str] = []
@@ -184,12 +210,14 @@ class SectionChunker:
             if current and size + extra > self.chunk_size:
                 groups.append(current)
                 carry = current[-1]
-                if len(carry.text) <= self.chunk_overlap and len(carry.text) + len(piece.text) + 2 <= self.chunk_size:
+                if carry.table:  # no overlap out of a table: its rows stay whole
+                    current, size = [], 0
+                elif len(carry.text) <= self.chunk_overlap and len(carry.text) + len(piece.text) + 2 <= self.chunk_size:
                     current, size = [carry], len(carry.text)
                 else:
                     tail = self._tail(carry.text)
                     if tail and tail != carry.text and len(tail) + len(piece.text) + 2 <= self.chunk_size:
-                        current, size = [_Piece(tail, carry.page)], len(tail)
+                        current, size = [_Piece(tail, carry.page_end or carry.page)], len(tail)
                     else:
                         current, size = [], 0
                 extra = len(piece.text) + (2 if current else 0)

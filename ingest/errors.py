@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from kb.errors import KbError
 from pathlib import Path
 
 
-class IngestError(Exception):
+class IngestError(KbError):
     """A file could not be ingested. ``reason`` is a short Dutch, actionable explanation."""
 
     def __init__(self, path: Path | str, reason: str) -> None:

@@ -11,7 +11,6 @@ import datetime as dt
 import hashlib
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Literal
@@ -22,11 +21,15 @@ from ingest.errors import EmptyDocumentError, IngestError
 from ingest.loaders import load_file
 from kb.config import TOPICS, Settings
 from kb.embeddings import Embedder
-from kb.store import DocumentRecord, KnowledgeStore, NewChunk
+from kb.naming import make_doc_id, slugify
+from kb.store import DocumentRecord, KnowledgeStore, NewChunk, StoreError, kill_point
+
+__all__ = ["make_doc_id", "slugify"]  # they live in kb.naming; imported from here by older code
 
 log = logging.getLogger(__name__)
 
 Status = Literal["added", "replaced", "unchanged", "failed"]
+Audit = Callable[[Any, str, "FileResult"], None]  # (session, "add"/"replace", result) in the change transaction
 STATUS_NL: dict[str, str] = {
     "added": "toegevoegd",
     "replaced": "vervangen",
@@ -87,16 +90,6 @@ class IngestReport:
 
     def count(self, status: Status) -> int:
         return sum(1 for r in self.results if r.status == status)
-
-
-def slugify(value: str) -> str:
-    normalized = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", normalized.lower()).strip("-") or "x"
-
-
-def make_doc_id(partner: str, source_name: str) -> str:
-    """Stable id: the same partner ingesting the same file name replaces the same document."""
-    return f"{slugify(partner)}--{slugify(source_name)}"
 
 
 def collect_files(paths: Iterable[Path]) -> list[Path]:
@@ -164,22 +157,28 @@ class IngestPipeline:
         paths: Iterable[Path],
         overrides: DocumentOverrides = DocumentOverrides(),
         on_result: Callable[[FileResult], None] | None = None,
+        audit: Audit | None = None,
     ) -> IngestReport:
         report = IngestReport()
         for path in collect_files(Path(p) for p in paths):
-            result = self.ingest_file(path, overrides)
+            result = self.ingest_file(path, overrides, audit=audit)
             report.results.append(result)
             if on_result:
                 on_result(result)
         return report
 
-    def ingest_file(self, path: Path, overrides: DocumentOverrides = DocumentOverrides()) -> FileResult:
-        """Ingest one file; errors are returned in the result (never raised), with a Dutch reason."""
+    def ingest_file(
+        self, path: Path, overrides: DocumentOverrides = DocumentOverrides(), audit: Audit | None = None
+    ) -> FileResult:
+        """Ingest one file; errors are returned in the result (never raised), with a Dutch reason.
+
+        ``audit(session, action, result)`` writes the audit entry inside the store's switch transaction.
+        """
         try:
             if not path.exists():
                 raise IngestError(path, "bestand niet gevonden")
-            return self._ingest(path, overrides)
-        except IngestError as exc:
+            return self._ingest(path, overrides, audit)
+        except (IngestError, StoreError) as exc:
             log.warning("%s", exc)
             return FileResult(path, "failed", error=str(exc))
         except ValueError as exc:
@@ -189,7 +188,23 @@ class IngestPipeline:
             log.exception("ingest of %s failed", path)
             return FileResult(path, "failed", error=f"{path.name}: onverwachte fout: {exc}")
 
-    def _ingest(self, path: Path, overrides: DocumentOverrides) -> FileResult:
+    def _ingest(self, path: Path, overrides: DocumentOverrides, audit: Audit | None = None) -> FileResult:
+        record, parsed = self._parse(path, overrides)
+        previous = self.store.get_document(record.doc_id)
+        if previous is not None and previous.sha256 == record.sha256 and self._current(previous, record):
+            return FileResult(path, "unchanged", record.doc_id, record.title, previous.chunk_count)
+        chunks, vectors = self._embed(record, parsed, path)
+        result = FileResult(path, "added", record.doc_id, record.title, len(chunks))
+
+        def in_transaction(session: Any, action: str) -> None:
+            result.status = "added" if action == "add" else "replaced"
+            if audit is not None:
+                audit(session, action, result)
+
+        self.store.replace_document(record, chunks, vectors, parsed.full_text, original=path, audit=in_transaction)
+        return result
+
+    def _parse(self, path: Path, overrides: DocumentOverrides) -> tuple[DocumentRecord, ParsedDocument]:
         raw = path.read_bytes() if path.stat().st_size <= self.settings.max_file_bytes else b""
         parsed = load_file(
             path,
@@ -197,18 +212,13 @@ class IngestPipeline:
             max_unpacked_bytes=self.settings.max_unpacked_bytes,
         )
         sha = hashlib.sha256(raw).hexdigest()
-        record = self._record(path, parsed, overrides, sha)
-        previous = self.store.get_document(record.doc_id)
-        if previous is not None and previous.sha256 == sha and self._current(previous, record):
-            return FileResult(path, "unchanged", record.doc_id, record.title, previous.chunk_count)
+        return self._record(path, parsed, overrides, sha), parsed
 
+    def _embed(self, record: DocumentRecord, parsed: ParsedDocument, path: Path) -> tuple[list[NewChunk], Any]:
         chunks = self._chunks(record, parsed, path)
         texts = [c.text for c in chunks] + [p for c in chunks for p in c.passages]
         titles = [c.header for c in chunks] + [c.header for c in chunks for _ in c.passages]
-        vectors = self._embedder().encode_documents(texts, titles=titles)
-        self.store.replace_document(record, chunks, vectors, parsed.full_text, original=path)
-        status: Status = "added" if previous is None else "replaced"
-        return FileResult(path, status, record.doc_id, record.title, len(chunks))
+        return chunks, self._embedder().encode_documents(texts, titles=titles)
 
     def _current(self, previous: DocumentRecord, record: DocumentRecord) -> bool:
         """Unchanged file and metadata, and its chunks are present for the current model."""
@@ -269,30 +279,52 @@ class IngestPipeline:
         )
 
     def reindex(self, on_result: Callable[[FileResult], None] | None = None) -> IngestReport:
-        """Re-embed every document from its kept original into a fresh chunk collection."""
-        records = self.store.list_documents()
-        self.store.reset_chunks()
-        report = IngestReport()
-        for record in records:
-            original = self.store.original_path(record)
-            if original is None:
-                result = FileResult(Path(record.source), "failed", record.doc_id, record.title,
-                                    error=f"{record.source}: origineel ontbreekt; voeg het document opnieuw toe")
+        """Re-embed every document from its kept original into a new chunk collection, then switch.
+
+        Searches use the current collection until the new one holds every live version; the switch is one
+        SQL transaction. Documents changed meanwhile are rebuilt before the switch (a few rounds at most).
+        """
+        target = self.store.begin_rebuild()
+        built: dict[str, tuple[str, int]] = {}
+        failed: dict[str, str] = {}
+        results: dict[str, FileResult] = {}
+        try:
+            for _round in range(5):
+                for record, version in self.store.live_records():
+                    if built.get(record.doc_id, ("",))[0] == version or failed.get(record.doc_id) == version:
+                        continue
+                    result = self._rebuild_one(target, record, version)
+                    if result.ok:
+                        built[record.doc_id] = (version, result.chunks)
+                        failed.pop(record.doc_id, None)
+                    else:
+                        failed[record.doc_id] = version
+                    results[record.doc_id] = result
+                    if on_result:
+                        on_result(result)
+                kill_point("reindex_built")
+                if self.store.finish_rebuild(target, built, failed):
+                    break
             else:
-                result = self.ingest_file(
-                    original,
-                    DocumentOverrides(
-                        partner=record.partner,
-                        topic=record.topic,
-                        title=record.title,
-                        valid_from=record.valid_from,
-                        url=record.url,
-                        language=record.language,
-                        doc_id=record.doc_id,
-                        source_name=record.source,
-                    ),
-                )
-            report.results.append(result)
-            if on_result:
-                on_result(result)
-        return report
+                raise StoreError("De documenten veranderden steeds tijdens het opnieuw opbouwen; probeer het later.")
+        except BaseException:
+            self.store.drop_rebuild(target)
+            raise
+        return IngestReport(list(results.values()))
+
+    def _rebuild_one(self, target: Any, record: DocumentRecord, version: str) -> FileResult:
+        original = self.store.original_path(record)
+        if original is None:
+            return FileResult(Path(record.source), "failed", record.doc_id, record.title,
+                              error=f"{record.source}: origineel ontbreekt; voeg het document opnieuw toe")
+        overrides = DocumentOverrides(
+            partner=record.partner, topic=record.topic, title=record.title, valid_from=record.valid_from,
+            url=record.url, language=record.language, doc_id=record.doc_id, source_name=record.source,
+        )
+        try:
+            fresh, parsed = self._parse(original, overrides)
+            chunks, vectors = self._embed(fresh, parsed, original)
+            self.store.add_chunks(target, record, version, chunks, vectors)
+        except (IngestError, ValueError) as exc:
+            return FileResult(original, "failed", record.doc_id, record.title, error=f"{record.source}: {exc}")
+        return FileResult(original, "replaced", record.doc_id, record.title, len(chunks))

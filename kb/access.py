@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from kb.errors import KbError
+
 if TYPE_CHECKING:
     from kb.db.models import User
 
@@ -14,7 +16,7 @@ PrincipalRole = Literal["volunteer", "staff", "partner"]
 _ROLES: tuple[str, ...] = ("volunteer", "staff", "partner")
 
 
-class PermissionDeniedError(PermissionError):
+class PermissionDeniedError(KbError, PermissionError):
     """The principal may not do this; the message (Dutch) says why and what to do."""
 
 
@@ -41,7 +43,10 @@ class Principal:
 
 
 def _org_key(name: str | None) -> str:
-    return (name or "").strip().casefold()
+    """Organisations compare by their stable key (kb.naming), never by spelling."""
+    from kb.naming import organisation_key
+
+    return organisation_key(name)
 
 
 def can_manage_document(principal: Principal, doc_partner: str | None) -> bool:

@@ -5,6 +5,7 @@ Logs and progress bars go to stderr. ``--store DIR`` (or ``KB_STORE_DIR``) selec
 
 from __future__ import annotations
 
+from kb.errors import KbError, reason_for
 import argparse
 import json
 import logging
@@ -20,7 +21,7 @@ log = logging.getLogger("kb")
 
 def _common() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--store", type=Path, help="map van de kennisbank (anders KB_STORE_DIR)")
+    p.add_argument("--store", type=Path, help="map van de kennisbank, met een eigen database als KB_DATABASE_URL niet is gezet (anders KB_STORE_DIR)")
     p.add_argument("--json", action="store_true", help="alleen JSON op stdout")
     p.add_argument("-v", "--verbose", action="store_true", help="meer meldingen op stderr")
     return p
@@ -55,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("reindex", parents=[common], help="alles opnieuw embedden vanuit de originelen")
     p.set_defaults(func=cmd_reindex)
+
+    p = sub.add_parser("purge", parents=[common], help="gesprekken ouder dan de bewaartermijn verwijderen")
+    p.add_argument("--days", type=_positive_int, default=None, help="bewaartermijn in dagen (anders KB_RETENTION_DAYS)")
+    p.set_defaults(func=cmd_purge)
 
     p = sub.add_parser("search", parents=[common], help="zoeken in de kennisbank")
     p.add_argument("question", nargs="?")
@@ -107,7 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace) -> Settings:
     settings = Settings()
     if getattr(args, "store", None):
-        settings = settings.model_copy(update={"store_dir": args.store})
+        # another store is another knowledge base: its document register (SQL) comes along, unless a
+        # database is configured explicitly
+        update: dict[str, Any] = {"store_dir": args.store}
+        if settings.database_url is None:
+            update["database_url"] = f"sqlite:///{(Path(args.store) / 'samenweten.db').resolve()}"
+        settings = settings.model_copy(update=update)
     return settings
 
 
@@ -115,6 +125,25 @@ def _kb(args: argparse.Namespace) -> Any:
     from kb.service import KnowledgeBase
 
     return KnowledgeBase(_settings(args))
+
+
+def _cli_principal() -> Any:
+    """Who changes documents from the command line: staff, audited as ``cli:<login name>``."""
+    import getpass
+
+    from kb.access import Principal
+
+    try:
+        user = getpass.getuser()
+    except Exception:  # no login name in a container
+        user = str(os.getuid()) if hasattr(os, "getuid") else "onbekend"
+    return Principal(username=f"cli:{user}"[:64], role="staff")
+
+
+def _documents(kb: Any) -> Any:
+    from kb.documents import DocumentService
+
+    return DocumentService(kb, kb.store.engine)
 
 
 def _out(args: argparse.Namespace, data: Any, human: Callable[[], None]) -> None:
@@ -155,7 +184,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 line += f"\n             {result.error}"
             bar.write(line, file=sys.stdout if result.ok else sys.stderr)
 
-    report = kb.pipeline.ingest_paths(files, overrides, on_result=on_result)
+    report = _documents(kb).ingest_paths(_cli_principal(), files, overrides, on_result=on_result)
     bar.close()
     summary = {s: report.count(s) for s in ("added", "replaced", "unchanged", "failed")}
     _out(
@@ -192,7 +221,13 @@ def cmd_docs_list(args: argparse.Namespace) -> int:
 
 
 def cmd_docs_remove(args: argparse.Namespace) -> int:
-    removed = _kb(args).store.remove_document(args.doc_id)
+    from kb.documents import DocumentNotFoundError
+
+    try:
+        _documents(_kb(args)).remove(_cli_principal(), args.doc_id)
+        removed = True
+    except DocumentNotFoundError:
+        removed = False
     _out(args, {"doc_id": args.doc_id, "removed": removed},
          lambda: print(f"Verwijderd: {args.doc_id}" if removed else f"Geen document met id {args.doc_id}"))
     return 0 if removed else 1
@@ -223,8 +258,26 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-class UsageError(Exception):
+def cmd_purge(args: argparse.Namespace) -> int:
+    from kb.db.accounts import purge_expired_sessions
+    from kb.db.engine import init_db, session_scope
+    from kb.services import ReviewService
+
+    kb = _kb(args)
+    days = args.days or kb.settings.retention_days
+    engine = init_db(kb.settings.resolved_database_url())
+    removed = ReviewService(kb, engine).purge(days)
+    with session_scope(engine) as session:
+        sessions = purge_expired_sessions(session)
+    _out(args, {"conversations_removed": removed, "login_sessions_removed": sessions, "retention_days": days},
+         lambda: print(f"{removed} gesprekken ouder dan {days} dagen verwijderd; {sessions} verlopen inlogsessies."))
+    return 0
+
+
+class UsageError(KbError):
     """Bad input on the command line: printed as a Dutch message, exit code 2."""
+
+    exit_code = 2
 
 
 def _positive_int(text: str) -> int:
@@ -454,7 +507,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
         print(f"kb setup: map met de startkennisbank ontbreekt: {settings.starter_kb_dir}", file=sys.stderr)
         return 1
     print(f"Startkennisbank inlezen uit {settings.starter_kb_dir} …", file=sys.stderr)
-    report = kb.pipeline.ingest_paths([settings.starter_kb_dir], DocumentOverrides())
+    report = _documents(kb).ingest_paths(_cli_principal(), [settings.starter_kb_dir], DocumentOverrides())
     for r in report.failed:
         print(r.error, file=sys.stderr)
     print(f"{report.count('added')} documenten ingelezen ({kb.store.chunk_count()} stukken).", file=sys.stderr)
@@ -471,23 +524,24 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    from ingest.errors import IngestError
-    from kb.models import ModelError
-    from kb.store import StoreError
-
     try:
         return int(args.func(args))
-    except (StoreError, IngestError, ModelError) as exc:
-        print(f"kb: {exc}", file=sys.stderr)
-        return 1
-    except UsageError as exc:
-        print(f"kb: {exc}", file=sys.stderr)
-        return 2
+    except KbError as exc:  # every error meant for a person: its Dutch reason, no traceback
+        log.debug("kb %s failed", args.command, exc_info=True)
+        print(f"kb: {reason_for(exc)}", file=sys.stderr)
+        return exc.exit_code
     except UnicodeDecodeError:
         print("kb: het vragenbestand is geen UTF-8-tekst; sla het op als UTF-8", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: a Dutch reason for the person; the traceback only with -v (the log)
+        log.error("kb %s failed unexpectedly: %s: %s", args.command, type(exc).__name__, exc,
+                  exc_info=bool(args.verbose))
+        from kb.errors import GENERIC_REASON
+
+        print(f"kb: {GENERIC_REASON}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

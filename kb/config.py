@@ -72,6 +72,15 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1, description="Rank constant of reciprocal-rank fusion.")
     candidate_pool: int = Field(50, ge=5, description="Candidates taken from each retriever before fusion.")
     max_per_section: int = Field(1, ge=1, description="At most this many chunks of one section in the results.")
+    lexical_blend: float = Field(
+        0.05, ge=0, description="Dense mode: weight of BM25 (relative to the best match) added to the similarity; chosen by CV (README)."
+    )
+    document_blend: float = Field(
+        0.0, ge=0, description="Dense mode: weight of the document's two best scores added to each of its chunks; chosen by CV (README)."
+    )
+    guide_bridge: float = Field(
+        0.6, ge=0, le=1, description="How far an article cited by a matching guide section is lifted towards that section's score (0: off)."
+    )
     glossary_expansion: bool = Field(
         True, description="Expand questions with glossary synonyms for word matching (lexical and hybrid modes)."
     )
@@ -104,8 +113,11 @@ class Settings(BaseSettings):
         0.0, description="Evidence below this confidence is refused; calibrated on the dev set (README)."
     )
     answerability_rules: bool = Field(
-        True, description="Refuse questions asking for a price, date or contact details the sources lack, "
-        "or about names and subjects the knowledge base never mentions."
+        True, description="Decide answer / answer marked uncertain / refusal with the evidence model "
+        "(kb/answering/refusal_model.json, fitted by cross-validation; README)."
+    )
+    suggestion_floor: float = Field(
+        0.35, description="A refusal offers a source as 'Misschien nuttig' only when its similarity is at least this."
     )
     support_contact: str = Field(
         "Neem contact op met de helpdesk van SamenWeten voor persoonlijk advies.",
@@ -133,6 +145,10 @@ class Settings(BaseSettings):
     # --- app / database --------------------------------------------------------------------
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default a SQLite file DATA_DIR/samenweten.db."
+    )
+    retention_days: int = Field(
+        365, ge=1, description="Conversations (questions, answers, feedback, reviews) older than this many days "
+        "are removed by `kb purge`."
     )
 
     def resolved_store_dir(self) -> Path:

@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
-from ingest.pipeline import DocumentOverrides, FileResult, iso_date, make_doc_id
-from kb.access import Principal, PermissionDeniedError, require_manage
+from ingest.pipeline import DocumentOverrides, FileResult, IngestReport, collect_files, iso_date
+from kb.access import PermissionDeniedError, Principal, require_manage
 from kb.config import TOPICS
 from kb.db.audit import list_events, log_event
 from kb.db.engine import session_scope
-from kb.db.models import AuditEvent
+from kb.db.models import AuditEvent, Document
+from kb.errors import KbError
+from kb.naming import make_doc_id
 from kb.store import DocumentRecord
 
 if TYPE_CHECKING:
@@ -33,7 +37,7 @@ log = logging.getLogger(__name__)
 AUDIT_ACTION_BY_STATUS: dict[str, str] = {"added": "add", "replaced": "replace", "unchanged": "replace"}
 
 
-class DocumentNotFoundError(LookupError):
+class DocumentNotFoundError(KbError, LookupError):
     """The document does not exist (any more); the message is Dutch."""
 
 
@@ -57,9 +61,7 @@ def check_url(url: str | None) -> str | None:
         return None
     parts = urlsplit(text)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise ValueError(
-            f"ongeldige URL '{text}': gebruik een volledig webadres dat begint met https:// of http://"
-        )
+        raise ValueError(f"ongeldige URL '{text}': gebruik een volledig webadres dat begint met https:// of http://")
     return text
 
 
@@ -96,11 +98,8 @@ class DocumentService:
         return self.kb.store.document_text(doc_id)
 
     def partners(self) -> list[str]:
-        """The organisations that have documents, for the staff form."""
-        seen: dict[str, str] = {}
-        for record in self.kb.store.list_documents():
-            seen.setdefault(record.partner.strip().casefold(), record.partner.strip())
-        return sorted(seen.values(), key=str.casefold)
+        """The registered organisations (stable keys, one spelling each), for the staff form's list."""
+        return [org.name for org in self.kb.store.organisations()]
 
     def history_for(self, principal: Principal, limit: int = 100) -> list[AuditEvent]:
         """Audit events a principal may see: staff all, a partner those of their organisation."""
@@ -147,8 +146,10 @@ class DocumentService:
             self._check_topic(overrides.topic)
         except ValueError as exc:
             return FileResult(Path(source), "failed", error=f"{source}: {exc}")
-        result = self.kb.pipeline.ingest_file(Path(uploaded_path), overrides)
-        self._audit(principal, result, partner, source)
+        result = self.kb.pipeline.ingest_file(
+            Path(uploaded_path), overrides, audit=self._audit_hook(principal, partner, source)
+        )
+        self._audit_unchanged(principal, result, partner, source)
         return result
 
     def replace(
@@ -181,25 +182,59 @@ class DocumentService:
             self._check_topic(overrides.topic)
         except ValueError as exc:
             return FileResult(Path(source), "failed", current.doc_id, current.title, error=f"{source}: {exc}")
-        result = self.kb.pipeline.ingest_file(Path(uploaded_path), overrides)
+        result = self.kb.pipeline.ingest_file(
+            Path(uploaded_path), overrides, audit=self._audit_hook(principal, partner, source, action="replace")
+        )
         if result.ok and result.status == "added":  # the id existed a moment ago: it is a replacement
             result.status = "replaced"
-        self._audit(principal, result, partner, source, action="replace")
+        self._audit_unchanged(principal, result, partner, source)
         return result
+
+    def ingest_paths(
+        self,
+        principal: Principal,
+        paths: list[Path],
+        overrides: DocumentOverrides | None = None,
+        on_result: Callable[[FileResult], None] | None = None,
+    ) -> IngestReport:
+        """Ingest files and folders (the CLI): staff only; each change is audited in its own transaction."""
+        overrides = overrides or DocumentOverrides()
+        if principal.role != "staff":
+            require_manage(principal, overrides.partner or self.kb.settings.default_partner)
+        report = IngestReport()
+        for path in collect_files(Path(p) for p in paths):
+            result = self.kb.pipeline.ingest_file(
+                path, overrides, audit=self._audit_hook(principal, overrides.partner, path.name)
+            )
+            current = self.kb.store.get_document(result.doc_id) if result.doc_id else None
+            self._audit_unchanged(principal, result, current.partner if current else "", path.name)
+            report.results.append(result)
+            if on_result:
+                on_result(result)
+        return report
 
     def remove(self, principal: Principal, doc_id: str) -> DocumentRecord:
         """Delete a document (chunks, register entry, original). Returns the removed record."""
         record = self._existing(doc_id)
         require_manage(principal, record.partner)
-        self.kb.store.remove_document(doc_id)
-        self._log(
-            principal,
-            action="remove",
-            doc_id=doc_id,
-            partner=record.partner,
-            detail=f"{record.title} ({record.source}, {record.chunk_count} stukken)",
-        )
-        return record
+
+        def audit(session: Session, removed: DocumentRecord) -> None:
+            require_manage(principal, removed.partner)  # the document as it is now, inside the transaction
+            log_event(
+                session,
+                username=principal.username,
+                action="remove",
+                doc_id=doc_id,
+                partner_org=removed.partner,
+                detail=f"{removed.title} ({removed.source}, {removed.chunk_count} stukken)",
+            )
+
+        removed = self.kb.store.remove_document(doc_id, audit=audit)
+        if removed is None:
+            raise DocumentNotFoundError(
+                f"Het document '{doc_id}' bestaat niet (meer). Vernieuw de lijst met documenten."
+            )
+        return removed
 
     # ------------------------------------------------------------------------------- helpers
     def _existing(self, doc_id: str) -> DocumentRecord:
@@ -225,16 +260,33 @@ class DocumentService:
         if topic is not None and topic.lower() not in TOPICS:
             raise ValueError(f"onbekend onderwerp '{topic}': kies uit {', '.join(TOPICS)}")
 
-    def _audit(
-        self, principal: Principal, result: FileResult, partner: str, source: str, action: str | None = None
-    ) -> None:
-        if not result.ok or not result.doc_id:
-            return  # nothing reached the store
-        verb = action or AUDIT_ACTION_BY_STATUS.get(result.status, "add")
-        detail = f"{result.title} ({source}, {result.chunks} stukken)"
-        if result.status == "unchanged":
-            detail += "; inhoud ongewijzigd"
-        self._log(principal, action=verb, doc_id=result.doc_id, partner=partner, detail=detail)
+    def _audit_hook(
+        self, principal: Principal, partner: str | None, source: str, action: str | None = None
+    ) -> Callable[[Session, str, FileResult], None]:
+        """The audit entry of a change, written by the store inside the change's own transaction."""
+
+        def hook(session: Session, store_action: str, result: FileResult) -> None:
+            doc = session.get(Document, str(result.doc_id))  # flushed in this transaction
+            org = doc.organisation.name if doc is not None and doc.organisation is not None else partner
+            if principal.role == "partner":
+                require_manage(principal, org)  # never into another organisation, checked in the transaction
+            log_event(
+                session,
+                username=principal.username,
+                action=action or store_action,
+                doc_id=str(result.doc_id),
+                partner_org=org,
+                detail=f"{result.title} ({source}, {result.chunks} stukken)",
+            )
+
+        return hook
+
+    def _audit_unchanged(self, principal: Principal, result: FileResult, partner: str, source: str) -> None:
+        """An upload of an unchanged file changes nothing but is still recorded (who tried what)."""
+        if result.status != "unchanged" or not result.doc_id:
+            return
+        detail = f"{result.title} ({source}, {result.chunks} stukken); inhoud ongewijzigd"
+        self._log(principal, action="replace", doc_id=result.doc_id, partner=partner, detail=detail)
 
     def _log(self, principal: Principal, *, action: str, doc_id: str, partner: str, detail: str) -> None:
         with session_scope(self.engine) as session:

@@ -18,6 +18,7 @@ would run code (``auto_map``, ``*.py``, ``trust_remote_code``).
 
 from __future__ import annotations
 
+from kb.errors import KbError
 import contextlib
 import hashlib
 import json
@@ -55,7 +56,7 @@ _DATA_JSON = frozenset({MARKER_NAME, "tokenizer.json", "vocab.json", "added_toke
 # errors
 
 
-class ModelError(Exception):
+class ModelError(KbError):
     """Base class of the errors of this module (messages are Dutch and meant for the user)."""
 
 

@@ -46,6 +46,17 @@ def cli(tmp_path, monkeypatch, capsys, hashing_embedder):
     dispose_engines()
 
 
+@pytest.fixture
+def type_evidence_model(monkeypatch):
+    """A refusal model that refuses when a question asks for an amount the sources lack (as in test_cli.py:
+    the shipped model is fitted on EmbeddingGemma scores, which the hashing test model does not produce)."""
+    from kb.answering import assistant as module
+    from kb.answering.answerability import RefusalModel
+
+    model = RefusalModel({"type_missing": -8.0}, 4.0, {"type_missing": 0.0}, {"type_missing": 1.0}, 0.5, 0.5)
+    monkeypatch.setattr(module, "load_model", lambda name: model)
+
+
 def add_care(cli) -> tuple[int, str, str]:
     return cli(
         "partners",
@@ -154,7 +165,7 @@ def test_setup_reports_a_broken_starter_directory(cli, tmp_path, monkeypatch):
     assert rc == 1 and "geen geldige YAML" in err
 
 
-def test_ask_json_help_on_a_refusal_and_not_on_an_answer(cli, tmp_path):
+def test_ask_json_help_on_a_refusal_and_not_on_an_answer(cli, tmp_path, type_evidence_model):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "stichting.md").write_text(stichting_guide("Partner A"), encoding="utf-8")

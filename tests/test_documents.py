@@ -46,8 +46,8 @@ def kb(settings, hashing_embedder) -> KnowledgeBase:
 
 
 @pytest.fixture
-def engine(tmp_path: Path):
-    yield init_db(f"sqlite:///{tmp_path / 'app.db'}")
+def engine(settings):
+    yield init_db(settings.resolved_database_url())  # one database: a change and its audit entry commit together
     dispose_engines()
 
 
@@ -112,13 +112,17 @@ def test_front_matter_cannot_steer_an_upload_into_another_organisation(service, 
     assert snapshot(kb, doc_of_b) == before
 
 
-def test_same_slug_of_another_organisation_is_not_overwritten(service, kb, tmp_path):
-    look_alike = Principal("carla", "partner", "Dorpshuis-West")  # slugifies like ORG_B
+def test_spellings_of_one_organisation_are_one_organisation(service, kb, tmp_path):
+    """Organisations have a stable key: case, spaces and dashes do not make a new, invisible one."""
+    same = Principal("carla", "partner", " dorpshuis-WEST ")
     original = service.add(BRAM, upload(tmp_path, "zon.md"), "zon.md")
-    before = snapshot(kb, original.doc_id)
+    assert [r.doc_id for r in service.list_for(same)] == [original.doc_id]
+    again = service.add(same, upload(tmp_path, "zon.md", "# Anders\n\nAndere tekst.\n"), "zon.md")
+    assert again.doc_id == original.doc_id and again.status == "replaced"
+    assert kb.store.get_document(original.doc_id).partner == ORG_B  # the registered spelling stays
+    assert service.partners() == [ORG_B]
     with pytest.raises(PermissionDeniedError):
-        service.add(look_alike, upload(tmp_path, "zon.md", "# Anders\n\nAndere tekst.\n"), "zon.md")
-    assert snapshot(kb, original.doc_id) == before
+        service.remove(Principal("dirk", "partner", "Dorpshuis Oost"), original.doc_id)
 
 
 def test_staff_may_choose_the_partner_or_gets_the_default(service, kb, tmp_path):

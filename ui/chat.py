@@ -14,9 +14,7 @@ import streamlit as st
 
 from kb.answering.types import Answer, Turn
 from kb.config import TOPICS
-from kb.db.app_queries import clear_feedback, ensure_conversation, record_answer, save_thumbs
-from kb.db.engine import session_scope
-from kb.retrieval.types import SearchFilters
+from kb.errors import reason_for
 from ui import resources
 from ui.components import (
     SourceView,
@@ -99,11 +97,11 @@ def assistant_entry(answer: Answer) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------ storage
 def _store(answer: Answer, topic: str | None) -> int | None:
     try:
-        with session_scope(resources.db_engine()) as session:
-            conversation_id = ensure_conversation(session, st.session_state.get(CONVERSATION), topic)
-            exchange = record_answer(session, conversation_id, answer)
-            st.session_state[CONVERSATION] = conversation_id
-            return exchange.id
+        conversation_id, exchange_id = resources.chat_service().record(
+            answer, st.session_state.get(CONVERSATION), topic
+        )
+        st.session_state[CONVERSATION] = conversation_id
+        return exchange_id
     except Exception:  # the answer is still shown; only history and feedback are unavailable
         log.exception("storing the exchange failed")
         return None
@@ -112,15 +110,11 @@ def _store(answer: Answer, topic: str | None) -> int | None:
 def _on_feedback(exchange_id: int) -> None:
     value = st.session_state.get(f"feedback_{exchange_id}")
     try:
-        with session_scope(resources.db_engine()) as session:
-            if value is None:
-                clear_feedback(session, exchange_id)
-            else:
-                comment = st.session_state.get(f"fbcomment_{exchange_id}")
-                save_thumbs(session, exchange_id, int(value), comment)
+        comment = st.session_state.get(f"fbcomment_{exchange_id}")
+        resources.chat_service().feedback(exchange_id, None if value is None else int(value), comment)
     except Exception as exc:
         log.exception("storing feedback failed")
-        st.session_state[f"feedback_error_{exchange_id}"] = f"Je feedback kon niet worden opgeslagen: {exc}"
+        st.session_state[f"feedback_error_{exchange_id}"] = f"Je feedback kon niet worden opgeslagen: {reason_for(exc)}"
 
 
 def _on_comment(exchange_id: int) -> None:
@@ -135,9 +129,9 @@ def _on_comment(exchange_id: int) -> None:
 def directory_keys() -> set[str]:
     """The organisations in the partner directory (source cards link to their entries)."""
     try:
-        from kb.partners.directory import DirectoryService
+        from kb.services.partners import PartnersService
 
-        return {e.org_key for e in DirectoryService(resources.db_engine()).raw_entries()}
+        return {e.org_key for e in PartnersService(resources.knowledge_base(), resources.db_engine()).raw_entries()}
     except Exception:  # the sources are still shown, without the links
         log.exception("reading the partner directory failed")
         return set()
@@ -180,10 +174,10 @@ def render_assistant(entry: dict[str, Any], index: int, with_answer_text: bool =
     sources: list[SourceView] = entry.get("sources", [])
     if sources:
         st.markdown("**Bronnen**")
-        store = resources.knowledge_base().store
+        chat = resources.chat_service()
         entries = directory_keys()
         for view in sources:
-            render_source_card(view, key=f"src_{index}_{view.n}", load_full_text=store.document_text,
+            render_source_card(view, key=f"src_{index}_{view.n}", load_full_text=chat.document_text,
                                partner_entries=entries)
     if entry.get("consulted") and not entry.get("refused"):
         st.caption("Ook geraadpleegd: " + "; ".join(escape_markdown(t) for t in entry["consulted"]))
@@ -198,21 +192,22 @@ def _answer(question: str, topic: str | None) -> None:
         render_text(question)
     with st.chat_message("assistant"):
         try:
-            kb = resources.knowledge_base()
             with st.spinner("Ik zoek in de kennisbank…"):
-                stream = kb.assistant.ask(question, history, SearchFilters(topic=topic))
+                stream = resources.chat_service().ask(question, history, topic)
                 pieces = iter(stream)
                 first = next(pieces, "")
-            st.write_stream(escape_pieces(itertools.chain([first], pieces)))
+            shown = st.empty()  # the stream is unchecked text: replaced by the verified answer below
+            with shown.container():
+                st.write_stream(escape_pieces(itertools.chain([first], pieces)))
             answer = stream.answer
             if answer is None:
                 raise RuntimeError("het antwoord is niet afgerond")
+            shown.markdown(escape_markdown(answer.text))
         except Exception as exc:
-            log.exception("answering failed")
+            log.exception("answering failed")  # the details go to the log, the volunteer gets the reason
             messages.pop()
             st.error(
-                "Er ging iets mis bij het beantwoorden van je vraag. Probeer het later opnieuw of neem "
-                "contact op met SamenWeten. (Details: " + escape_markdown(str(exc)) + ")"
+                "Er ging iets mis bij het beantwoorden van je vraag. " + escape_markdown(reason_for(exc))
             )
             return
         entry = assistant_entry(answer)

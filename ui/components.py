@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from kb.answering.types import Citation
-from kb.db.directory import org_key
+from kb.services.partners import org_key
 
 _ESCAPE = {c: "\\" + c for c in string.punctuation}
 # Emoji and icon shortcodes (":smile:", ":material/home:") are expanded in text nodes even when their
@@ -317,6 +317,10 @@ def render_source_card(
             url = safe_url(view.url)
             if url:
                 st.link_button("Originele bron openen", url, icon=":material/open_in_new:")
+        if load_full_text is not None:
+            from ui.original import render_card_extras  # the original at the cited page (and the OCR note)
+
+            render_card_extras(view, key)
 
 
 @st.dialog("Brontekst", width="large")

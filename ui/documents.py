@@ -18,12 +18,11 @@ from typing import Any
 
 import streamlit as st
 
-from ingest.loaders.detect import SUPPORTED_TYPES_NL
-from ingest.pipeline import STATUS_NL, FileResult
 from kb.access import PermissionDeniedError, Principal
 from kb.config import TOPICS
-from kb.documents import DocumentMetadata, DocumentNotFoundError, DocumentService
-from kb.store import DocumentRecord
+from kb.errors import KbError
+from kb.services import DocumentMetadata, DocumentNotFoundError, DocumentService
+from kb.services.documents_view import STATUS_NL, SUPPORTED_TYPES_NL, DocumentRecord, FileResult
 from ui import resources
 from ui.unanswered import show_unanswered_groups
 from ui.components import SourceView, escape_markdown, local_time, show_full_text
@@ -79,12 +78,16 @@ def _metadata_fields(prefix: str, principal: Principal, service: DocumentService
                         key=f"{prefix}_url", placeholder="https://…", help="Optioneel: waar het origineel online staat.")
     partner = None
     if principal.role == "staff":
-        known = service.partners()
-        partner = st.text_input(
+        chosen = current.partner if current else service.kb.settings.default_partner
+        known = sorted(set(service.partners()) | {chosen}, key=str.casefold)
+        partner = st.selectbox(  # the registered organisations; a new one only when typed on purpose
             "Partnerorganisatie",
-            value=current.partner if current else service.kb.settings.default_partner,
+            known,
+            index=known.index(chosen),
             key=f"{prefix}_partner",
-            help="Bekende partners: " + (", ".join(known) if known else "nog geen"),
+            accept_new_options=True,
+            help="Kies een bekende organisatie, of typ de naam van een nieuwe. Hoofdletters, spaties en "
+                 "streepjes maken geen nieuwe organisatie.",
         )
     return DocumentMetadata(title=title, topic=topic, valid_from=valid_from, url=url, partner=partner)
 
@@ -140,7 +143,8 @@ def _upload_section(principal: Principal, service: DocumentService) -> None:
             result = ingest_upload(
                 lambda path, name: service.add(principal, path, name, metadata), uploaded.name, uploaded.getvalue()
             )
-        except PermissionDeniedError as exc:
+        except KbError as exc:  # refused, or the store/database: the Dutch reason, details in the log
+            log.warning("upload of %s failed: %s", uploaded.name, exc)
             result = FileResult(Path(uploaded.name), "failed", error=str(exc))
         results.append(_result_dict(uploaded.name, result))
     bar.progress(1.0, text="Klaar met inlezen.")
@@ -236,7 +240,8 @@ def _manage_section(principal: Principal, service: DocumentService, records: lis
                             new_file.name,
                             new_file.getvalue(),
                         )
-                    except (PermissionDeniedError, DocumentNotFoundError) as exc:
+                    except KbError as exc:
+                        log.warning("replacing %s failed: %s", record.doc_id, exc)
                         result = FileResult(Path(new_file.name), "failed", error=str(exc))
                 st.session_state[RESULTS] = [_result_dict(new_file.name, result)]
                 st.rerun()
@@ -247,7 +252,8 @@ def _manage_section(principal: Principal, service: DocumentService, records: lis
                      icon=":material/delete:"):
             try:
                 removed = service.remove(principal, record.doc_id)
-            except (PermissionDeniedError, DocumentNotFoundError) as exc:
+            except KbError as exc:
+                log.warning("removing %s failed: %s", record.doc_id, exc)
                 st.error(escape_markdown(str(exc)))
             else:
                 st.session_state[RESULTS] = []

@@ -11,16 +11,8 @@ import logging
 
 import streamlit as st
 
-from kb.access import Principal, principal_for
-from kb.db.accounts import (
-    LoginError,
-    authenticate,
-    end_session,
-    purge_expired_sessions,
-    start_session,
-    user_for_token,
-)
-from kb.db.engine import DatabaseError, session_scope
+from kb.access import Principal
+from kb.errors import KbError, reason_for
 from ui import resources
 from ui.components import escape_markdown
 
@@ -37,11 +29,10 @@ def current_principal() -> Principal:
     if not token:
         return Principal.anonymous()
     try:
-        with session_scope(resources.db_engine()) as session:
-            user = user_for_token(session, token)
-            principal = principal_for(user) if user is not None else None
-    except DatabaseError as exc:
-        st.error(escape_markdown(str(exc)))
+        principal = resources.auth_service().principal_for_token(token)
+    except KbError as exc:
+        log.warning("checking the login failed: %s", exc)
+        st.error(escape_markdown(reason_for(exc)))
         return Principal.anonymous()
     if principal is None:
         st.session_state.pop(TOKEN_KEY, None)
@@ -51,14 +42,8 @@ def current_principal() -> Principal:
 
 
 def log_in(username: str, password: str) -> Principal:
-    """Check the credentials and start a session; raises :class:`LoginError` (Dutch message)."""
-    if not username.strip() or not password:
-        raise LoginError("Vul je gebruikersnaam en wachtwoord in.")
-    with session_scope(resources.db_engine()) as session:
-        user = authenticate(session, username, password)
-        purge_expired_sessions(session)
-        token = start_session(session, user)
-        principal = principal_for(user)
+    """Check the credentials and start a session; raises :class:`kb.db.LoginError` (Dutch message)."""
+    principal, token = resources.auth_service().log_in(username, password)
     st.session_state[TOKEN_KEY] = token
     st.session_state.pop(NOTICE_KEY, None)
     return principal
@@ -68,9 +53,8 @@ def log_out() -> None:
     token = st.session_state.pop(TOKEN_KEY, None)
     if token:
         try:
-            with session_scope(resources.db_engine()) as session:
-                end_session(session, token)
-        except DatabaseError:
+            resources.auth_service().log_out(token)
+        except KbError:
             log.exception("ending the login session failed")
     st.session_state[NOTICE_KEY] = "Je bent uitgelogd."
 
@@ -110,10 +94,9 @@ def render() -> None:
     if submitted:
         try:
             log_in(username, password)
-        except LoginError as exc:
-            st.error(escape_markdown(str(exc)))
-        except DatabaseError as exc:
-            st.error(escape_markdown(str(exc)))
+        except KbError as exc:  # a refused login, or the database: the reason; details in the log
+            log.info("login refused: %s", exc)
+            st.error(escape_markdown(reason_for(exc)))
         else:
             st.rerun()
 

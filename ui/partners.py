@@ -14,8 +14,8 @@ import logging
 import streamlit as st
 
 from kb.access import PermissionDeniedError, Principal
-from kb.db.directory import SUGGESTED_KINDS, SUGGESTED_TOPICS, DirectoryError, EntryData
-from kb.partners.directory import DirectoryService, EntryView
+from kb.services.partners import SUGGESTED_KINDS, SUGGESTED_TOPICS, DirectoryError, EntryData, EntryView
+from kb.services.partners import PartnersService as DirectoryService
 from ui import resources
 from ui.components import contact_markdown, escape_markdown, local_time, render_question_groups, safe_url
 from ui.login import current_principal
@@ -27,7 +27,7 @@ ADD_ROUND = "partners_add_round"
 
 
 def service() -> DirectoryService:
-    return DirectoryService(resources.db_engine(), resources.knowledge_base().store)
+    return DirectoryService(resources.knowledge_base(), resources.db_engine())
 
 
 def _labels(values: tuple[str, ...] | list[str]) -> str:
@@ -127,16 +127,7 @@ def _own_section(principal: Principal, svc: DirectoryService) -> None:
     if not st.toggle("Toon de kennisvragen", key="partners_show_gaps"):
         return
     try:
-        from kb.db.app_queries import unanswered_groups
-        from kb.db.engine import session_scope
-        from kb.partners.gaps import gaps_for
-
-        kb = resources.knowledge_base()
-        finder = kb.partner_help
-        with session_scope(resources.db_engine()) as session:
-            groups = unanswered_groups(session, lambda texts: kb.embedder().encode_queries(texts))
-        profiles = finder.profiles(contactable_only=False)
-        mine = gaps_for(org, groups, finder.matcher, profiles)
+        mine = svc.gaps_for(principal)
     except Exception as exc:
         log.exception("the knowledge gaps could not be loaded")
         st.error("De kennisvragen konden niet worden geladen: " + escape_markdown(str(exc)))
@@ -240,14 +231,9 @@ def _add_section(principal: Principal, svc: DirectoryService) -> None:
             st.rerun()
 
 
-def _history_section() -> None:
-    from kb.db.audit import list_events
-    from kb.db.directory import AUDIT_PREFIX
-    from kb.db.engine import session_scope
-
+def _history_section(svc: DirectoryService) -> None:
     with st.expander("Recente wijzigingen in de partnergids"):
-        with session_scope(resources.db_engine()) as session:
-            events = [e for e in list_events(session, limit=500) if e.doc_id.startswith(AUDIT_PREFIX)][:50]
+        events = svc.recent_changes()
         if not events:
             st.write("Nog geen wijzigingen.")
             return
@@ -287,7 +273,7 @@ def render() -> None:
     if principal.role == "staff":
         _edit_section(principal, svc, views)
         _add_section(principal, svc)
-        _history_section()
+        _history_section(svc)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ from sqlalchemy import Engine
 
 from kb.config import Settings
 from kb.db.engine import init_db
-from kb.documents import DocumentService
 from kb.service import KnowledgeBase
+from kb.services import AuthService, ChatService, DocumentService, ReviewService
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -55,6 +55,20 @@ def db_engine(settings: Settings | None = None) -> Engine:
 def document_service(settings: Settings | None = None) -> DocumentService:
     settings = settings or app_settings()
     return DocumentService(knowledge_base(settings), db_engine(settings))
+
+
+def chat_service(settings: Settings | None = None) -> ChatService:
+    settings = settings or app_settings()
+    return ChatService(knowledge_base(settings), db_engine(settings))
+
+
+def review_service(settings: Settings | None = None) -> ReviewService:
+    settings = settings or app_settings()
+    return ReviewService(knowledge_base(settings), db_engine(settings))
+
+
+def auth_service(settings: Settings | None = None) -> AuthService:
+    return AuthService(db_engine(settings))
 
 
 def clear() -> None:

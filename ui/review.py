@@ -12,9 +12,8 @@ from typing import Any
 import streamlit as st
 
 from kb.config import TOPICS
-from kb.db.app_queries import require_staff, review_as
-from kb.db.engine import session_scope
-from kb.db.history import ExchangeFilter, ExchangeRow, HistoryError, export_csv, list_exchanges
+from kb.services import ExchangeFilter, ExchangeRow
+from kb.errors import KbError, reason_for
 from ui import resources
 from ui.unanswered import show_unanswered_groups
 from ui.components import escape_markdown, local_time
@@ -86,10 +85,10 @@ def _review_form(row: ExchangeRow) -> None:
                             placeholder="Wat klopt er niet, of wat moet er in de kennisbank komen?")
         if st.form_submit_button("Beoordeling opslaan"):
             try:
-                with session_scope(resources.db_engine()) as session:
-                    review_as(session, current_principal(), row.id, str(status), note)
-            except (HistoryError, PermissionError) as exc:
-                st.error(escape_markdown(str(exc)))
+                resources.review_service().review(current_principal(), row.id, str(status), note)
+            except KbError as exc:
+                log.info("review refused: %s", exc)
+                st.error(escape_markdown(reason_for(exc)))
             else:
                 st.session_state["review_notice"] = f"Beoordeling van vraag {row.id} opgeslagen."
                 st.rerun()
@@ -155,8 +154,8 @@ def render_exchange(row: ExchangeRow) -> None:
 
 
 def _exchanges_tab(filters: ExchangeFilter) -> None:
-    with session_scope(resources.db_engine()) as session:
-        rows = list_exchanges(session, filters, limit=MAX_ROWS)
+    service = resources.review_service()
+    rows = service.exchanges(current_principal(), filters, limit=MAX_ROWS)
     refused = sum(1 for r in rows if r.refused)
     negative = sum(1 for r in rows if (r.feedback_score or 0) < 0)
     a, b, c = st.columns(3)
@@ -167,7 +166,7 @@ def _exchanges_tab(filters: ExchangeFilter) -> None:
         st.caption(f"Alleen de nieuwste {MAX_ROWS} vragen worden getoond; verfijn de filters.")
     st.download_button(
         "Exporteren als CSV",
-        data=export_csv(rows, delimiter=";").encode("utf-8-sig"),
+        data=service.export_csv(rows),
         file_name=f"samenweten-vragen-{dt.date.today().isoformat()}.csv",
         mime="text/csv",
         icon=":material/download:",
@@ -196,11 +195,10 @@ def _unanswered_tab() -> None:
 
 def render() -> None:
     principal = current_principal()
-    try:
-        require_staff(principal)
-    except PermissionError as exc:
+    if principal.role != "staff":
         st.title("Beoordelen")
-        st.error(escape_markdown(str(exc)))
+        st.error("Alleen medewerkers van SamenWeten kunnen vragen en antwoorden beoordelen. "
+                 "Log in met een medewerkersaccount.")
         st.stop()
     st.title("Vragen en antwoorden beoordelen")
     notice = st.session_state.pop("review_notice", None)

@@ -6,8 +6,7 @@ import logging
 
 import streamlit as st
 
-from kb.db import session_scope
-from kb.db.app_queries import unanswered_groups
+from kb.errors import reason_for
 from ui import resources
 from ui.components import escape_markdown, render_question_groups
 
@@ -15,12 +14,13 @@ log = logging.getLogger(__name__)
 
 
 def show_unanswered_groups(threshold: float = 0.8) -> None:
+    """The knowledge gaps the logged-in user may see: staff all, a partner those of their own topics."""
+    from ui.login import current_principal
+
     try:
-        kb = resources.knowledge_base()
-        with session_scope(resources.db_engine()) as session:
-            groups = unanswered_groups(session, lambda texts: kb.embedder().encode_queries(texts), threshold=threshold)
+        groups = resources.review_service().unanswered_groups(current_principal(), threshold=threshold)
     except Exception as exc:
         log.exception("grouping unanswered questions failed")
-        st.error("De onbeantwoorde vragen konden niet worden geladen: " + escape_markdown(str(exc)))
+        st.error("De onbeantwoorde vragen konden niet worden geladen. " + escape_markdown(reason_for(exc)))
         return
     render_question_groups(groups)

@@ -1,4 +1,5 @@
-"""HTML: visible text only, as heading and paragraph blocks; scripts, menus and page chrome are dropped."""
+"""HTML: visible text only, as heading, paragraph and table blocks (tables as Markdown table text); scripts,
+menus and page chrome are dropped."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
 from bs4.exceptions import ParserRejectedMarkup
 
-from ingest.document import Block, ParsedDocument
+from ingest.document import Block, ParsedDocument, markdown_table
 from ingest.errors import CorruptFileError
 
 _DROP = frozenset(
@@ -92,6 +93,19 @@ class _Walker:
         if name in _HEADINGS:
             self._flush()
             self._emit(_inline_text(tag), _HEADINGS[name])
+        elif name == "table":
+            self._flush()
+            caption = tag.find("caption")
+            if caption is not None and caption.find_parent("table") is tag:
+                self._emit(_inline_text(caption), 0)
+            rows = [
+                [_inline_text(cell) for cell in tr.find_all(["td", "th"], recursive=False)]
+                for tr in tag.find_all("tr")
+                if tr.find_parent("table") is tag
+            ]
+            text = markdown_table(rows)
+            if text:
+                self.blocks.append(Block(text, table=True))
         elif name == "tr":
             self._flush()
             cells = [_inline_text(cell) for cell in tag.find_all(["td", "th"], recursive=False)]

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from kb.answering.answerability import check_answerable
+from kb.answering.answerability import Verdict, evidence_features, load_model
 from kb.answering.citations import check_answer
 from kb.answering.condense import condense
 from kb.answering.evidence import cosine_matrix, lexical_overlap, split_units
@@ -90,14 +90,56 @@ class Assistant:
         conf = confidence(embedder, standalone, hits)
         if not hits or conf < self.settings.refusal_threshold:
             return self._refusal(question, standalone, hits, conf)
-        if self.settings.answerability_rules:
-            verdict = check_answerable(standalone, hits, self.retriever.lexical.get().analyzer)
-            if not verdict.answerable:
-                log.info("geweigerd: %s", verdict.reason)
-                return self._refusal(question, standalone, hits, conf, reason=verdict.reason)
+        verdict = self.judge(standalone, hits, filters)
+        if verdict.refused:
+            log.info("geweigerd: %s", verdict.reason)
+            return self._refusal(question, standalone, hits, conf, reason=verdict.reason)
         if self.uses_llm:
-            return self._llm_answer(question, standalone, hits, conf, embedder)
-        return self._extractive_answer(question, standalone, hits, conf, embedder)
+            stream = self._llm_answer(question, standalone, hits, conf, embedder)
+        else:
+            stream = self._extractive_answer(question, standalone, hits, conf, embedder)
+        return self._marked(stream, verdict, hits) if verdict.uncertain else stream
+
+    def judge(self, question: str, hits: list[Hit], filters: SearchFilters = SearchFilters()) -> Verdict:
+        """Answer, answer marked uncertain, or refuse: the evidence model over this search's signals."""
+        if not self.settings.answerability_rules or not hits:
+            return Verdict("answer", 1.0)
+        model = load_model(self.settings.embed_model)
+        if model is None:
+            return Verdict("answer", 1.0)
+        return model.decide(self.evidence(question, hits, filters))
+
+    def evidence(self, question: str, hits: list[Hit], filters: SearchFilters = SearchFilters()) -> dict[str, float]:
+        """The evidence signals of a search (``kb.answering.answerability.FEATURES``)."""
+        lexical = self.retriever.lexical.get()
+        expanded = self.retriever.expand(question)
+        lexical_docs = [c.doc_id for c, _ in lexical.search(expanded, 10, filters)]
+        expansions = self.retriever.expander().expansions(question) if self.settings.glossary_expansion else []
+        return evidence_features(question, hits, lexical.analyzer, lexical_docs, expansions)
+
+    def _marked(self, stream: AnswerStream, verdict: Verdict, hits: list[Hit]) -> AnswerStream:
+        """The answer with "Ik weet het niet zeker; dit lijkt erop te gaan over …" in front."""
+        top = hits[0].chunk
+        where = top.section[-1] if top.section else top.title
+        subject = where if where == top.title else f"{where} ({top.title})"
+        lead = self.prompts.render("uncertain_nl.txt", subject=subject).strip() + "\n\n"
+        inner_finish = stream._finish
+
+        def pieces():
+            yield lead
+            yield from stream._pieces
+
+        def finish(text: str) -> Answer:
+            answer = inner_finish(text[len(lead):] if text.startswith(lead) else text)
+            if answer.refused:
+                return answer
+            answer.text = lead + answer.text
+            answer.uncertain = True
+            if verdict.reason:
+                answer.warnings.append(f"onzeker: {verdict.reason}")
+            return answer
+
+        return AnswerStream(pieces(), finish)
 
     # ------------------------------------------------------------------------------- answerers
     def _extractive_answer(
@@ -112,11 +154,16 @@ class Assistant:
             stored_units=self.retriever.store.passage_vectors,
             chunk_count=self._chunk_count,
         )
-        pieces, quotes = answerer.stream(standalone, hits)
-        citations = [Citation(q.n, hits[q.n - 1], q.text, supported=True) for q in quotes]
+        pieces, quotes, order = answerer.stream(standalone, hits)
+        shown = [hits[i] for i in order]  # numbered 1..n as the answer cites them
+        # the card highlights the selected passage of each source (the lead's sentences stand in it)
+        by_number: dict[int, str] = {}
+        for q in quotes:
+            by_number[q.n] = q.text
+        citations = [Citation(n, shown[n - 1], text, supported=True) for n, text in sorted(by_number.items())]
 
         def finish(text: str) -> Answer:
-            return Answer(question, standalone, text, False, citations, hits, conf, answerer.name)
+            return Answer(question, standalone, text, False, citations, shown, conf, answerer.name)
 
         return AnswerStream(pieces, finish)
 
@@ -158,22 +205,20 @@ class Assistant:
         answerer: str | None = None,
         reason: str | None = None,
     ) -> AnswerStream:
-        lines = [self.prompts.line("refusal_nl.txt")]
-        if reason:
-            lines.append(f"({reason[0].upper()}{reason[1:]}.)")
-        lines.append(self.settings.support_contact)
-        nearby = hits[:3]
+        lines = [self.prompts.line("refusal_nl.txt"), self.settings.support_contact]
+        nearby = suggestions(hits, self.settings.suggestion_floor)
         if nearby:
             lines += ["", self.prompts.line("maybe_useful_nl.txt")]
             for h in nearby:
-                where = " > ".join(h.chunk.section[-1:]) or h.chunk.title
-                lines.append(f"- {h.chunk.title} ({where})")
+                where = h.chunk.section[-1] if h.chunk.section else h.chunk.title
+                label = h.chunk.title if where == h.chunk.title else f"{h.chunk.title} ({where})"
+                lines.append(f"- {label}")
         text = "\n".join(lines)
         name = answerer or (self.settings.answerer if self.uses_llm else "extractive")
 
         def finish(_: str) -> Answer:
             warnings = [f"geweigerd: {reason}"] if reason else []
-            return Answer(question, standalone, text, True, [], hits, conf, name, warnings)
+            return Answer(question, standalone, text, True, [], hits, conf, name, warnings, suggestions=nearby)
 
         return AnswerStream(iter([text]), finish)
 
@@ -184,6 +229,27 @@ class Assistant:
             return hit.chunk.text[:300]
         scores = np.array([lexical_overlap(answer, u) for u in units])
         return units[int(np.argmax(scores))]
+
+
+def suggestions(hits: list[Hit], floor: float, n: int = 3, window: float = 0.08) -> list[Hit]:
+    """At most ``n`` closest sources worth offering after a refusal: one per section, dense similarity at
+    least ``floor`` and within ``window`` of the best one (a distant runner-up is no suggestion)."""
+    if not hits:
+        return []
+    def score(h: Hit) -> float:
+        return float(h.signals.get("dense", h.score))
+    best = score(hits[0])
+    out: list[Hit] = []
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    for h in hits:
+        key = (h.chunk.doc_id, h.chunk.section)
+        if key in seen or score(h) < floor or score(h) < best - window:
+            continue
+        seen.add(key)
+        out.append(h)
+        if len(out) == n:
+            break
+    return out
 
 
 def _sentence_unsupported(text: str, n: int, prompts: Prompts) -> bool:

@@ -42,8 +42,25 @@ def lexical_overlap(query: str, text: str) -> float:
     return len(q & stems(text)) / len(q)
 
 
+_LINK = re.compile(r"\[[^\]]*\]\([^)]*\)|https?://\S+|www\.\S+")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[a-z]?[.)]|[a-z][.)])\s+")
+
+
+def is_link_list(text: str) -> bool:
+    """A passage that is mostly links ("Meer weten: [site](url), …"): never quoted as an answer."""
+    links = _LINK.findall(text)
+    if not links:
+        return False
+    rest = _LINK.sub(" ", text)
+    words_outside = [w for w in re.findall(r"\w+", rest) if len(w) > 2]
+    return len(links) >= 2 and len(words_outside) <= 6 * len(links) or sum(map(len, links)) > 0.5 * len(text)
+
+
 def split_units(text: str, max_chars: int = 700) -> list[str]:
-    """Paragraphs (a numbered lid with its sub-items stays whole when short enough), else sentences."""
+    """Paragraphs (a numbered lid with its sub-items stays whole when short enough), else sentences.
+
+    A paragraph or sentence that ends on a colon keeps the list that follows it; link lists are left out.
+    """
     units: list[str] = []
     for paragraph in (p.strip() for p in re.split(r"\n\s*\n|\n(?=\s*\d+[a-z]?\.\s)", text)):
         if not paragraph:
@@ -52,7 +69,13 @@ def split_units(text: str, max_chars: int = 700) -> list[str]:
             units.append(" ".join(paragraph.split()))
         else:
             units.extend(" ".join(s.split()) for s in split_sentences(paragraph))
-    return [u for u in units if len(re.sub(r"\W", "", u)) >= 3]
+    joined: list[str] = []
+    for unit in units:
+        if joined and joined[-1].endswith(":") and len(joined[-1]) + len(unit) <= 2 * max_chars:
+            joined[-1] = f"{joined[-1]} {unit}"  # the list after a colon belongs to its lead-in
+        else:
+            joined.append(unit)
+    return [u for u in joined if len(re.sub(r"\W", "", u)) >= 3 and not is_link_list(u)]
 
 
 def cosine_matrix(embedder: Embedder, query: str, texts: list[str]) -> np.ndarray:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kb.answering.evidence import Unit, cosine_matrix, lexical_overlap, split_units
+from ingest.chunking import split_sentences
+from kb.answering.evidence import Unit, cosine_matrix, is_link_list, lexical_overlap, split_units
 from kb.answering.prompts import Prompts
 from kb.answering.versions import dutch_date, version_groups
 from kb.embeddings import Embedder
@@ -42,6 +43,7 @@ class ExtractiveAnswerer:
         dense_weight: float = 0.6,
         lexical_weight: float = 0.4,
         rank_weight: float = 0.15,
+        lead_words: int = 70,
     ) -> None:
         self.embedder = embedder
         self.prompts = prompts
@@ -55,11 +57,20 @@ class ExtractiveAnswerer:
         # chunks per document: tells a document's introduction from a document that is one short text
         self.chunk_count = chunk_count
         self.weights = (dense_weight, lexical_weight, rank_weight)
+        self.lead_words = lead_words  # the lead (quoted answer sentences) stays within about this many words
 
     def select(self, question: str, hits: list[Hit]) -> list[Quote]:
         if self.stored_units is not None:
             stored = self.stored_units([h.chunk.chunk_id for h in hits])
-            pairs = [(i, text, vec) for i, h in enumerate(hits) for text, vec in stored.get(h.chunk.chunk_id, [])]
+            pairs: list[tuple[int, str, np.ndarray]] = []
+            for i, h in enumerate(hits):
+                units_of = stored.get(h.chunk.chunk_id, [])
+                if len(units_of) == 1 and units_of[0][0] == h.chunk.text and len(split_units(h.chunk.text)) > 1:
+                    units_of = []  # only the chunk's own vector (no passage vectors): embed its units below
+                    missing = split_units(h.chunk.text)
+                    vectors = self.embedder.encode_documents(missing)
+                    units_of = list(zip(missing, vectors))
+                pairs.extend((i, text, vec) for text, vec in units_of)
             units = [Unit(i, pos, _quotable(text)) for pos, (i, text, _) in enumerate(pairs)]
             if not units:
                 return []
@@ -90,7 +101,7 @@ class ExtractiveAnswerer:
         # the best article than the one that resembles the question most (an introduction: the next one).
         top = next((i for i in range(min(2, len(hits))) if i not in intros), None)
         whole = _quotable(hits[top].chunk.text) if top is not None else ""
-        if whole and len(whole) <= self.full_source_chars:
+        if whole and top is not None and len(whole) <= self.full_source_chars:
             order = [u for u in order if u.hit_index != top]
             chosen.append(Unit(top, -1, whole))
             size, count = len(whole), 1
@@ -126,20 +137,69 @@ class ExtractiveAnswerer:
         return merged
 
     def _is_introduction(self, hit: Hit) -> bool:
-        """The short text a document opens with under its title, before its first section (a document that
-        is only one short text is no introduction)."""
+        """The short text a document opens with right under its title, before its first section: the first
+        chunk whose heading path is only the title (a first real section, under its own heading, is no
+        introduction; nor is a document that is only one short text)."""
         c = hit.chunk
-        if c.index != 0 or len(c.section) != 1 or len(c.text) >= 600 or self.chunk_count is None:
+        if c.index != 0 or len(c.section) > 1 or len(c.text) >= 600 or self.chunk_count is None:
+            return False
+        if c.section and _key(c.section[0]) != _key(c.title):
             return False
         return self.chunk_count(c.doc_id) > 1
 
-    def compose(self, quotes: list[Quote], hits: list[Hit]) -> str:
-        lines = [self.prompts.line("extractive_lead_nl.txt"), ""]
+    def lead(self, question: str, quotes: list[Quote], hits: list[Hit]) -> list[Quote]:
+        """The one or two sentences that answer: the best sentences of the best quoted passage (and of the
+        next source when it also answers), whole, with the list that follows a colon; ≤ ~80 words."""
+        if not quotes:
+            return []
+        ranked = self._ranked_sentences(question, quotes)
+        out: list[Quote] = []
+        words = 0
+        for n, sentence, _ in ranked:
+            size = len(sentence.split())
+            if out and (words + size > self.lead_words or len(out) >= 2):
+                break
+            if any(sentence in q.text or q.text in sentence for q in out):
+                continue
+            out.append(Quote(n, sentence))
+            words += size
+            if words >= self.lead_words:
+                break
+        return out
+
+    def _ranked_sentences(self, question: str, quotes: list[Quote]) -> list[tuple[int, str, float]]:
+        scored: list[tuple[int, str, float]] = []
+        asks_number = bool(_ASKS_NUMBER.search(question))
+        for rank, q in enumerate(quotes):
+            sentences = _sentences(q.text)
+            for pos, sentence in enumerate(sentences):
+                if len(sentence) < 15 or is_link_list(sentence):
+                    continue
+                score = lexical_overlap(question, sentence) - 0.12 * rank - 0.02 * pos
+                if asks_number and _NUMBER.search(sentence):
+                    score += 0.15
+                scored.append((q.n, sentence, score))
+        return sorted(scored, key=lambda t: -t[2])
+
+    def compose(self, quotes: list[Quote], hits: list[Hit], lead: list[Quote] | None = None) -> str:
+        """The lead sentences with short citations, then the supporting passages (without the lead's
+        sentences), then any version note. Numbers are those of ``quotes``/``lead`` (see :meth:`renumber`)."""
+        lead = lead or []
+        lines: list[str] = []
+        for q in lead:
+            lines.append(f"“{q.text}” ({short_citation(hits[q.n - 1])}) [{q.n}]")
+        support: list[str] = []
         for q in quotes:
-            c = hits[q.n - 1].chunk
-            where = c.section[-1] if c.section else c.title
-            label = c.title if where == c.title else f"{c.title}, {where}"
-            lines.append(f"- {label}: “{q.text}” [{q.n}]")
+            text = q.text
+            for sentence in (l.text for l in lead if l.n == q.n):
+                text = _without(text, sentence)
+            if not text:
+                continue
+            support.append(f"- {short_citation(hits[q.n - 1])}: “{text}” [{q.n}]")
+        if lead and support:
+            lines += ["", self.prompts.line("extractive_support_nl.txt"), *support]
+        elif not lead:
+            lines = [self.prompts.line("extractive_lead_nl.txt"), "", *support]
         for group in version_groups(hits, [q.n for q in quotes]):
             numbers = [f"[{n}]" for n in group.sources]
             lines += ["", self.prompts.render(
@@ -151,10 +211,70 @@ class ExtractiveAnswerer:
             ).strip()]
         return "\n".join(lines)
 
-    def stream(self, question: str, hits: list[Hit]) -> tuple[Iterator[str], list[Quote]]:
+    def stream(self, question: str, hits: list[Hit]) -> tuple[Iterator[str], list[Quote], list[int]]:
+        """The answer's pieces, its quotes and the order of the sources as shown: ``order[i]`` is the index
+        into ``hits`` of source number i + 1 (cited sources first, numbered 1..n by first appearance)."""
         quotes = self.select(question, hits)
-        text = self.compose(quotes, hits)
-        return iter(_pieces(text)), quotes
+        lead = self.lead(question, quotes, hits)
+        order = renumber_order([q.n for q in lead] + [q.n for q in quotes], len(hits))
+        new_number = {old: i + 1 for i, old in enumerate(n + 1 for n in order)}
+        shown = [hits[i] for i in order]
+        quotes = [Quote(new_number[q.n], q.text) for q in quotes]
+        lead = [Quote(new_number[q.n], q.text) for q in lead]
+        text = self.compose(quotes, shown, lead)
+        return iter(_pieces(text)), lead + quotes, order
+
+
+def renumber_order(cited: list[int], n_hits: int) -> list[int]:
+    """Indices into the hits: the cited ones (1-based numbers) in order of first appearance, then the rest."""
+    first = [n - 1 for n in dict.fromkeys(cited)]
+    return first + [i for i in range(n_hits) if i not in first]
+
+
+_ARTICLE_HEADING = re.compile(r"^(art(?:ikel)?\.? [^\s–—]+(?: [^\s–—-][^–—]*?)?)(?:\s+[–—-]\s+.*)?$", re.IGNORECASE)
+_ASKS_NUMBER = re.compile(r"\b(hoeveel|hoe hoog|hoe lang|welk bedrag|wat kost|bedrag|termijn|binnen hoeveel)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"\d|€")
+
+
+def _key(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def short_citation(hit: Hit) -> str:
+    """"art. 2:34 BW" for a law article, else the document's title and section ("Gids, Oprichten")."""
+    c = hit.chunk
+    where = c.section[-1] if c.section else ""
+    match = _ARTICLE_HEADING.match(where) if where else None
+    if match and where.casefold().startswith("art"):
+        return match.group(1).strip()
+    title = c.title if len(c.title) <= 60 else c.title[:57].rstrip() + "…"
+    if not where or _key(where) == _key(c.title):
+        return title
+    return f"{title}, {where}"
+
+
+def _sentences(text: str) -> list[str]:
+    """Whole sentences; one that ends on a colon keeps what follows (the list it introduces)."""
+    out: list[str] = []
+    for sentence in split_sentences(text):
+        if out and out[-1].rstrip().endswith(":"):
+            out[-1] = f"{out[-1]} {sentence}"
+        else:
+            out.append(sentence)
+    return out
+
+
+def _without(text: str, sentence: str) -> str:
+    """``text`` with ``sentence`` left out ("…" where it stood between other text); "" when nothing is left."""
+    if sentence not in text:
+        return text
+    before, _, after = text.partition(sentence)
+    before, after = before.strip(), after.strip()
+    if len(re.sub(r"\W", "", before + after)) < 15:
+        return ""
+    if before and after:
+        return f"{before} … {after}"
+    return before or after
 
 
 _SOURCE_LINE = re.compile(r"^\s*Bron:[^\n]*(?:\n|$)", re.IGNORECASE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kb.errors import KbError
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +12,7 @@ from kb.config import Settings
 from kb.retrieval.types import Hit
 
 
-class LLMError(Exception):
+class LLMError(KbError):
     """The LLM is not configured or cannot be reached; the message is Dutch."""
 
 

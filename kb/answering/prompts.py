@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kb.errors import KbError
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 from kb.retrieval.types import Hit
 
 
-class PromptError(Exception):
+class PromptError(KbError):
     """A template is missing or has placeholders we do not fill."""
 
 

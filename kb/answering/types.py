@@ -57,12 +57,15 @@ class Answer:
     confidence: float
     answerer: str
     warnings: list[str] = field(default_factory=list)  # e.g. removed invalid markers, unsupported claims
+    uncertain: bool = False  # answered, but marked "Ik weet het niet zeker" (weak evidence); never refused too
+    suggestions: list[Hit] = field(default_factory=list)  # a refusal's "Misschien nuttig" (≤ 3, relevant)
     help: list[dict[str, Any]] = field(default_factory=list)  # who can help: {organisation, why, contact}
 
     @property
     def consulted_not_cited(self) -> list[Hit]:
-        cited = {c.hit.chunk.chunk_id for c in self.citations}
-        return [h for h in self.hits if h.chunk.chunk_id not in cited]
+        """Retrieved sources from documents the answer does not cite (a cited document is not repeated)."""
+        cited = {c.hit.chunk.doc_id for c in self.citations}
+        return [h for h in self.hits if h.chunk.doc_id not in cited]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -70,12 +73,14 @@ class Answer:
             "standalone_query": self.standalone_query,
             "answer": self.text,
             "refused": self.refused,
+            "uncertain": self.uncertain,
             "confidence": round(self.confidence, 4),
             "answerer": self.answerer,
             "citations": [c.to_dict() for c in self.citations],
             "sources": [h.to_dict() for h in self.hits],
             "consulted_not_cited": [h.chunk.chunk_id for h in self.consulted_not_cited],
             "warnings": list(self.warnings),
+            "suggestions": [h.chunk.chunk_id for h in self.suggestions],
             "help": [dict(h) for h in self.help],
         }
 

@@ -8,6 +8,7 @@ except :func:`authenticate`, which commits itself so the failed-login counter su
 
 from __future__ import annotations
 
+from kb.errors import KbError
 import hashlib
 import re
 import secrets
@@ -40,11 +41,11 @@ def _dummy_hash() -> str:
     return _hasher.hash("samenweten-geen-gebruiker")
 
 
-class AccountError(ValueError):
+class AccountError(KbError, ValueError):
     """An account cannot be created or changed; the message (Dutch) says why."""
 
 
-class LoginError(Exception):
+class LoginError(KbError):
     """Login refused. ``locked`` tells the app the account is temporarily locked."""
 
     def __init__(self, message: str, *, locked: bool = False) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kb.db.audit import log_event
 from kb.db.models import Base, utcnow
+from kb.errors import KbError
 
 AUDIT_PREFIX = "partnergids:"
 MAX_NAME = 120
@@ -76,7 +77,7 @@ _PHONE = re.compile(r"^\+?[0-9][0-9 ()\-./]{2,28}[0-9]$")
 _SPACE = re.compile(r"\s+")
 
 
-class DirectoryError(ValueError):
+class DirectoryError(KbError, ValueError):
     """A directory entry cannot be stored or found; the message (Dutch) says why and what to do."""
 
 

@@ -6,6 +6,7 @@ Engine that is cached per URL, so the Streamlit app can call it on every rerun.
 
 from __future__ import annotations
 
+from kb.errors import KbError
 import importlib.util
 import threading
 from collections.abc import Iterator
@@ -30,7 +31,7 @@ _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 
 
-class DatabaseError(Exception):
+class DatabaseError(KbError):
     """The database cannot be opened or migrated. The message is Dutch and says what to check."""
 
 

@@ -6,6 +6,7 @@ Functions take an open Session and flush; the caller commits (``session_scope``)
 
 from __future__ import annotations
 
+from kb.errors import KbError
 import csv
 import io
 import uuid
@@ -24,7 +25,7 @@ SOURCE_KEYS: tuple[str, ...] = ("doc_id", "chunk_id", "title", "section", "score
 CITATION_KEYS: tuple[str, ...] = ("n", "doc_id", "chunk_id", "section", "quote")
 
 
-class HistoryError(ValueError):
+class HistoryError(KbError, ValueError):
     """Invalid input for the history (unknown exchange, bad score or status); Dutch message."""
 
 

@@ -217,3 +217,84 @@ class AuditEvent(Base):
     doc_id: Mapped[str] = mapped_column(String(200), index=True)
     partner_org: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+# --- documents: the register of what is in the knowledge base ------------------------------------------
+VERSION_STATES: tuple[str, ...] = ("pending", "live", "superseded", "removed")
+
+
+class Organisation(Base):
+    """A partner organisation. ``key`` is stable (the slug of the name): comparing organisations never
+    depends on spelling, case or spaces; the upload form picks from this list."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Document(Base):
+    """One document in the knowledge base: its metadata, full text and the version that is live.
+
+    Chroma holds only the chunks and vectors, each tagged with its version; a chunk counts only when its
+    version is the ``current_version`` of its document here.
+    """
+
+    __tablename__ = "documents"
+
+    doc_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    source: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(String(500))
+    topic: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))
+    sha256: Mapped[str] = mapped_column(String(64))
+    ingested_at: Mapped[str] = mapped_column(String(40))
+    valid_from: Mapped[str | None] = mapped_column(String(10))
+    url: Mapped[str | None] = mapped_column(Text)
+    original: Mapped[str | None] = mapped_column(Text)
+    chunk_count: Mapped[int] = mapped_column(Integer, default=0)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    full_text: Mapped[str] = mapped_column(Text, default="")
+    current_version: Mapped[str] = mapped_column(String(32))
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+
+class DocumentVersion(Base):
+    """One version of a document's chunks, from the moment its writing starts.
+
+    ``pending``: being written by ``owner`` (host:pid); ``live``: the current version; ``superseded`` /
+    ``removed``: committed away, its chunks and original still to be deleted. A row that is not ``live``
+    is work a crash may have left: the start-up sweep finishes it. No document row refers to it by a
+    foreign key, so a pending version can exist before its document does.
+    """
+
+    __tablename__ = "document_versions"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'live', 'superseded', 'removed')", name="state"),
+    )
+
+    version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    doc_id: Mapped[str] = mapped_column(String(300), index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    collection: Mapped[str] = mapped_column(String(200))
+    original: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StoreState(Base):
+    """Counters and pointers shared by every process: ``revision`` (bumped in the same transaction as every
+    change, by an atomic ``UPDATE … SET value = value + 1``), the active chunk collection per model, and
+    collections being built or retired by ``kb reindex``."""
+
+    __tablename__ = "store_state"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -15,6 +15,7 @@ Apart from that the comparison is exact (case-sensitive), as the README says.
 
 from __future__ import annotations
 
+from kb.errors import KbError
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ _ARTICLE_FORM = re.compile(r"^art\. \S+ \S.*$")
 _FILE_FORM = re.compile(r"^[^/\\§]+\.[A-Za-z0-9]+$")
 
 
-class CitationError(ValueError):
+class CitationError(KbError, ValueError):
     """A citation string that cannot be read; the message is Dutch."""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kb.errors import KbError
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ _REQUIRED_LISTS = ("gold_citations",)
 _OPTIONAL_LISTS = ("acceptable_citations", "answer_must_contain")
 
 
-class QuestionFileError(ValueError):
+class QuestionFileError(KbError, ValueError):
     """A question file that cannot be read; the Dutch message names the file and line."""
 
 

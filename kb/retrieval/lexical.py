@@ -24,12 +24,19 @@ class LexicalIndex:
         self._params = (k1, b)
         self._bm25: bm25s.BM25 | None = None  # built on first use: dense mode needs only the references
         self._build_lock = threading.Lock()
+        self._positions: dict[str, int] | None = None
         self.by_reference: dict[str, list[int]] = {}  # "§2:26" → chunks whose headings name that article
         for i, chunk in enumerate(chunks):
             for ref in set(article_tokens(" ".join(chunk.section))):
                 self.by_reference.setdefault(ref, []).append(i)
         self._topics = np.array([c.topic for c in chunks], dtype=object)
         self._partners = np.array([c.partner.casefold() for c in chunks], dtype=object)
+
+    def positions(self) -> dict[str, int]:
+        """Chunk id → its row in :meth:`scores`."""
+        if self._positions is None:
+            self._positions = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        return self._positions
 
     def _index(self) -> bm25s.BM25:
         with self._build_lock:

@@ -8,6 +8,7 @@ from typing import Callable
 
 from kb.config import Settings
 from kb.embeddings import Embedder
+from kb.retrieval.bridge import CitationGraph
 from kb.retrieval.glossary import QueryExpander, is_definition_question
 from kb.retrieval.lexical import LexicalIndexCache
 from kb.retrieval.types import Hit, SearchFilters
@@ -33,6 +34,7 @@ class Retriever:
         self.settings = settings
         self.lexical = LexicalIndexCache(store)
         self._expander: tuple[int, QueryExpander] | None = None
+        self._graph: tuple[int, CitationGraph] | None = None
         self._lock = threading.Lock()
 
     def expander(self) -> QueryExpander:
@@ -41,6 +43,16 @@ class Retriever:
             if self._expander is None or self._expander[0] != revision:
                 self._expander = (revision, QueryExpander.from_store(self.store))
             return self._expander[1]
+
+    def citation_graph(self) -> CitationGraph:
+        """Which guide chunks cite which article chunks (rebuilt when the store changes)."""
+        index = self.lexical.get()
+        with self._lock:
+            if self._graph is None or self._graph[0] != id(index):
+                # references in the section's own text only: adding the front matter's list to sections
+                # without one scored lower held out (README)
+                self._graph = (id(index), CitationGraph.build(index.chunks, front_matter=False))
+            return self._graph[1]
 
     def expand(self, query: str) -> str:
         if not self.settings.glossary_expansion:
@@ -70,6 +82,7 @@ class Retriever:
             vector = self._embedder().encode_queries([query])[0]
             # Fusion needs the full candidate pool; dense ranking alone needs only enough to fill k results
             # after the diversity rule and the glossary filter.
+            # (the BM25 blend re-ranks this pool: a pool of 20 scored as well as all chunks, CV in the README)
             n = s.candidate_pool if s.retrieval_mode == "hybrid" else min(s.candidate_pool, max(4 * k, 20))
             where = filters.chroma_where(self._partner_spellings(filters.partner))
             for rank, (chunk, score) in enumerate(self.store.query(vector, n, where)):
@@ -81,6 +94,10 @@ class Retriever:
                 cand.lexical, cand.lexical_rank = score, rank + 1
         for cand in pool.values():
             cand.fused = self._fuse(cand)
+        if s.retrieval_mode == "dense" and (s.lexical_blend > 0 or s.document_blend > 0):
+            self._blend(pool, query, filters)
+        if s.guide_bridge > 0 and s.retrieval_mode != "lexical":
+            self._bridge(pool, vector if s.retrieval_mode in ("hybrid", "dense") else None)
         # A question that names an article ("artikel 2:26") gets that article first, in any mode (BM25
         # scores of lexical mode have no upper bound, hence the bonus above the best score).
         bonus = 1.0 + max((c.fused for c in pool.values()), default=0.0)
@@ -88,6 +105,51 @@ class Retriever:
             cand = pool.setdefault(chunk.chunk_id, _Candidate(chunk))
             cand.fused += bonus
         return pool
+
+    def _blend(self, pool: dict[str, _Candidate], query: str, filters: SearchFilters) -> None:
+        """Dense similarity plus ``lexical_blend``·BM25/max (the glossary-expanded question) and
+        ``document_blend``·the mean of the two best scores of the chunk's document (evidence per document)."""
+        s = self.settings
+        if s.lexical_blend > 0:
+            index = self.lexical.get()
+            scores = index.scores(self.expand(query))
+            top = float(scores.max()) if scores.size else 0.0
+            if top > 0:
+                position = index.positions()
+                for cand in pool.values():
+                    i = position.get(cand.chunk.chunk_id)
+                    if i is not None:
+                        cand.fused += s.lexical_blend * float(scores[i]) / top
+        if s.document_blend > 0:
+            by_doc: dict[str, list[float]] = {}
+            for cand in pool.values():
+                by_doc.setdefault(cand.chunk.doc_id, []).append(cand.fused)
+            mean_top = {d: sum(sorted(v, reverse=True)[:2]) / len(sorted(v, reverse=True)[:2]) for d, v in by_doc.items()}
+            for cand in pool.values():
+                cand.fused += s.document_blend * mean_top[cand.chunk.doc_id]
+
+    def _bridge(self, pool: dict[str, _Candidate], vector) -> None:
+        """Articles cited by a guide chunk among the best ten are lifted towards that guide's score."""
+        graph = self.citation_graph()
+        if not len(graph):
+            return
+        w = self.settings.guide_bridge
+        ranked = sorted(pool.values(), key=lambda c: c.fused, reverse=True)[:10]
+        lifts: dict[str, float] = {}
+        for guide in ranked:
+            for article_id in graph.cited_by(guide.chunk.chunk_id):
+                lifts[article_id] = max(lifts.get(article_id, float("-inf")), guide.fused)
+        missing = [cid for cid in lifts if cid not in pool]
+        if missing and vector is not None:
+            vectors = self.store.passage_vectors(missing)  # the chunk's own vector when it has no passages
+            for chunk in self.store.get_chunks(missing):
+                units = vectors.get(chunk.chunk_id) or []
+                score = max((float(v @ vector) for _, v in units), default=0.0)
+                pool[chunk.chunk_id] = _Candidate(chunk, dense=score, fused=score)
+        for cid, guide_score in lifts.items():
+            cand = pool.get(cid)
+            if cand is not None:
+                cand.fused = max(cand.fused, cand.fused + w * (guide_score - cand.fused))
 
     def _partner_spellings(self, partner: str | None) -> list[str]:
         """The partner names as stored that equal ``partner`` apart from case and spaces."""

@@ -26,7 +26,8 @@ def test_extractive_answer_quotes_and_cites(small_kb, settings, hashing_embedder
     assert "winst" in answer.text
     assert answer.citations and all(f"[{c.n}]" in answer.text for c in answer.citations)
     first = answer.citations[0]
-    assert first.hit.chunk.title == "Vereniging" and first.quote in answer.text
+    assert first.hit.chunk.title == "Vereniging" and first.n == 1
+    assert " ".join(first.quote.split(" … ")[0].split()) in " ".join(first.hit.chunk.text.split())
     data = answer.to_dict()
     assert set(data) >= {"question", "answer", "refused", "citations", "sources"}
     assert set(data["citations"][0]) >= {"n", "doc_id", "source", "title", "section", "page", "quote"}
@@ -125,3 +126,61 @@ def test_guide_introduction_is_consulted_but_its_sections_are_quoted(settings, h
     assert "Een vereniging mag geen winst verdelen onder haar leden." in answer.text
     # a document that is one short text is quoted as usual
     assert "Winst van een vereniging gaat naar haar doel." in answer.text
+
+
+# ------------------------------------------------------------------------------------------ three outcomes
+def _with_model(monkeypatch, refuse_below: float, uncertain_below: float):
+    from kb.answering import assistant as module
+    from kb.answering.answerability import RefusalModel
+
+    model = RefusalModel({"top_dense": 1.0}, 0.0, {"top_dense": 0.5}, {"top_dense": 0.1}, refuse_below, uncertain_below)
+    monkeypatch.setattr(module, "load_model", lambda name: model)
+
+
+def test_weak_evidence_gives_an_answer_marked_uncertain_with_its_sources(small_kb, settings, hashing_embedder,
+                                                                        monkeypatch):
+    _with_model(monkeypatch, 0.0, 1.0)  # everything between the thresholds
+    answer = assistant(small_kb, settings, hashing_embedder).ask("Mag een vereniging winst verdelen?").complete()
+    assert answer.uncertain and not answer.refused
+    assert answer.text.startswith("Ik weet het niet zeker; dit lijkt erop te gaan over ")
+    assert answer.citations and answer.to_dict()["uncertain"] is True
+    assert any(w.startswith("onzeker:") for w in answer.warnings)
+
+
+def test_no_evidence_gives_a_refusal_with_at_most_three_relevant_suggestions(small_kb, settings, hashing_embedder,
+                                                                            monkeypatch):
+    _with_model(monkeypatch, 1.0, 1.0)
+    answer = assistant(small_kb, settings, hashing_embedder).ask("Mag een vereniging winst verdelen?").complete()
+    assert answer.refused and not answer.uncertain and not answer.citations
+    assert answer.text.startswith("Dat staat niet in de bronnen.")
+    assert settings.support_contact in answer.text
+    assert "(" not in answer.text.splitlines()[0] and "bewijs zwak" not in answer.text  # the reason is for staff
+    assert 1 <= len(answer.suggestions) <= 3
+    assert all(h.signals["dense"] >= settings.suggestion_floor for h in answer.suggestions)
+    assert len({(h.chunk.doc_id, h.chunk.section) for h in answer.suggestions}) == len(answer.suggestions)
+    data = answer.to_dict()
+    assert data["refused"] is True and data["uncertain"] is False
+
+
+def test_suggestions_pass_the_floor_and_stay_near_the_best():
+    from kb.answering.assistant import suggestions
+    from kb.retrieval.types import Hit
+    from kb.store import StoredChunk
+
+    def h(i, dense, doc="d", section=("S",)):
+        c = StoredChunk(f"c{i}", doc, "t", "", "T", "s.md", "p", "overig", section, None, None, i)
+        return Hit(i, dense, c, signals={"dense": dense})
+
+    hits = [h(1, 0.6, "a"), h(2, 0.58, "a"), h(3, 0.57, "b"), h(4, 0.56, "c"), h(5, 0.55, "d"), h(6, 0.3, "e")]
+    assert [x.rank for x in suggestions(hits, 0.35)] == [1, 3, 4]  # one per section, at most three
+    assert suggestions([h(1, 0.2)], 0.35) == []
+    assert [x.rank for x in suggestions([h(1, 0.7, "a"), h(2, 0.5, "b")], 0.35)] == [1]  # far below the best
+
+
+def test_consulted_sources_do_not_repeat_a_cited_document(small_kb, settings, hashing_embedder):
+    answer = assistant(small_kb, settings, hashing_embedder).ask("Mag een vereniging winst verdelen?").complete()
+    cited = {c.hit.chunk.doc_id for c in answer.citations}
+    assert all(h.chunk.doc_id not in cited for h in answer.consulted_not_cited)
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    assert [h.chunk.chunk_id for h in answer.hits[: len(answer.citations)]] == [
+        c.hit.chunk.chunk_id for c in answer.citations]

@@ -69,41 +69,91 @@ def answerer(hashing_embedder, prompts):
     return make
 
 
+LEAD = re.compile(r"^“(?P<quote>.+)” \((?P<label>.+?)\) \[(?P<n>\d+)\]$")
+
+
 def answer(answerer: ExtractiveAnswerer, question: str, hits: list[Hit]) -> tuple[str, list[Quote]]:
-    pieces, quotes = answerer.stream(question, hits)
-    return "".join(pieces), quotes
+    """The composed answer, and the passages selected (numbered by the hits as given)."""
+    pieces, _, _ = answerer.stream(question, hits)
+    return "".join(pieces), answerer.select(question, hits)
+
+
+def shown(answerer: ExtractiveAnswerer, question: str, hits: list[Hit]) -> tuple[str, list[Quote], list[Hit]]:
+    """The composed answer, its quotes (lead first) and the sources in the order the answer numbers them."""
+    pieces, quotes, order = answerer.stream(question, hits)
+    return "".join(pieces), quotes, [hits[i] for i in order]
 
 
 def parse(text: str) -> list[tuple[str, str, int]]:
-    """(label, quote, n) of every quoted line of a composed answer."""
+    """(label, quote, n) of every quoted line of a composed answer: the lead lines, then the supporting ones."""
     out = []
-    for line in text.splitlines()[2:]:
-        match = LINE.match(line)
-        assert match, f"onverwachte regel: {line!r}"
-        out.append((match["label"], match["quote"], int(match["n"])))
+    for line in text.splitlines():
+        match = LEAD.match(line) or LINE.match(line)
+        if match:
+            out.append((match["label"], match["quote"], int(match["n"])))
+        else:
+            assert line in ("", "Meer uit de bronnen:", "Dit zeggen de bronnen over je vraag:"), line
     return out
 
 
 # ------------------------------------------------------------------------------------------ the answer contract
-def test_every_marker_points_at_a_given_source_and_every_quote_is_in_it(answerer, prompts):
-    text, quotes = answer(answerer(), QUESTION, HITS)
-    lines = text.splitlines()
-    assert lines[0] == prompts.line("extractive_lead_nl.txt") and lines[1] == ""
+def test_every_marker_points_at_a_shown_source_and_every_quote_is_in_it(answerer):
+    text, quotes, hits = shown(answerer(), QUESTION, HITS)
     parsed = parse(text)
     assert parsed, "het antwoord citeert niets"
-    assert [(q, n) for _, q, n in parsed] == [(q.text, q.n) for q in quotes]
     for _, quote, n in parsed:
-        assert 1 <= n <= len(HITS)
-        assert_verbatim(quote, HITS[n - 1].chunk.text)
-    # every marker in the text is one of the quoted sources
-    assert {int(m) for m in re.findall(r"\[(\d+)\]", text)} == {q.n for q in quotes}
+        assert 1 <= n <= len(hits)
+        assert_verbatim(quote, hits[n - 1].chunk.text)
+    # every marker in the text is one of the quoted sources, numbered 1..n without gaps
+    numbers = {int(m) for m in re.findall(r"\[(\d+)\]", text)}
+    assert numbers == {q.n for q in quotes} == set(range(1, len(numbers) + 1))
 
 
-def test_quotes_are_in_source_order_one_line_per_source(answerer):
-    for kw in ({}, {"full_source_chars": 0}):
-        _, quotes = answer(answerer(**kw), QUESTION, HITS)
-        numbers = [q.n for q in quotes]
-        assert numbers == sorted(set(numbers))
+def test_answer_leads_with_quoted_sentences_and_a_short_citation(answerer):
+    text, quotes, hits = shown(answerer(), QUESTION, HITS)
+    first = text.splitlines()[0]
+    match = LEAD.match(first)
+    assert match, first
+    assert match["quote"] == "Een vereniging mag geen winst verdelen onder haar leden."
+    assert match["label"] == "Vereniging, Winst verdelen" and match["n"] == "1"
+    lead = text.split("\n\nMeer uit de bronnen:")[0]
+    assert len(lead.split()) <= 80
+    # the lead sentence is not repeated in the supporting passages
+    assert text.count("Een vereniging mag geen winst verdelen onder haar leden.") == 1
+
+
+def test_law_articles_are_cited_by_their_article(answerer):
+    from kb.answering.extractive import short_citation
+
+    law = hit(1, "Burgerlijk Wetboek Boek 2 – Titel 1, 2, 3, 6", ("Burgerlijk Wetboek Boek 2", "art. 2:34 BW – Notulen"),
+              "Van het verhandelde in elke algemene vergadering worden notulen gemaakt.")
+    assert short_citation(law) == "art. 2:34 BW"
+    assert short_citation(HITS[0]) == "Vereniging, Winst verdelen"
+
+
+def test_sources_are_numbered_as_shown_when_a_lower_ranked_one_answers(answerer, hashing_embedder):
+    from kb.answering.extractive import renumber_order
+
+    assert renumber_order([3, 1, 3], 4) == [2, 0, 1, 3]
+    off = hit(1, "Kantine", ("Kantine", "Open"), "De kantine is op zaterdag open.")
+    text, quotes, hits = shown(answerer(cover_sources=0, max_quotes=1, full_source_chars=0), QUESTION, [off, HITS[0]])
+    assert hits[0].chunk.title == "Vereniging" and "[1]" in text and "[2]" not in text
+
+
+def test_the_list_after_a_colon_is_quoted_with_its_lead_in(answerer):
+    text = ("De algemene vergadering besluit over de volgende zaken:\n\n- de begroting;\n- de jaarrekening;\n"
+            "- de benoeming van het bestuur.\n\nDe kantine is op zaterdag open.")
+    hits = [hit(1, "Vereniging", ("Vereniging", "Vergadering"), text)]
+    out, quotes, _ = shown(answerer(full_source_chars=0, max_quotes=1), "Waarover besluit de algemene vergadering?", hits)
+    assert "zaken: - de begroting; - de jaarrekening; - de benoeming van het bestuur." in out
+    assert not any(q.text.rstrip().endswith(":") for q in quotes)
+
+
+def test_a_list_of_links_is_never_quoted(answerer):
+    links = "Meer weten: [KvK](https://www.kvk.nl/vereniging), [Belastingdienst](https://www.belastingdienst.nl/anbi)"
+    hits = [hit(1, "Vereniging", ("Vereniging", "Meer weten"), f"{links}\n\nEen vereniging mag geen winst verdelen.")]
+    out, _, _ = shown(answerer(full_source_chars=0), QUESTION, hits)
+    assert "kvk.nl" not in out and "Een vereniging mag geen winst verdelen." in out
 
 
 def test_labels_name_title_and_section(answerer):
@@ -125,10 +175,12 @@ def test_label_is_the_title_alone_without_a_distinct_section(prompts, answerer):
     ]
 
 
-def test_lead_line_comes_from_the_prompts_folder(hashing_embedder, tmp_path: Path):
+def test_support_heading_comes_from_the_prompts_folder(hashing_embedder, tmp_path: Path):
+    (tmp_path / "extractive_support_nl.txt").write_text("Ook in de documenten:\n", encoding="utf-8")
     (tmp_path / "extractive_lead_nl.txt").write_text("Volgens de documenten:\n", encoding="utf-8")
-    text, _ = answer(ExtractiveAnswerer(hashing_embedder, Prompts(tmp_path)), QUESTION, HITS)
-    assert text.startswith("Volgens de documenten:\n\n- ")
+    a = ExtractiveAnswerer(hashing_embedder, Prompts(tmp_path), max_quotes=3, cover_sources=3)
+    text, _ = answer(a, QUESTION, HITS)
+    assert "\n\nOok in de documenten:\n- " in text
 
 
 # ------------------------------------------------------------------------------------------ the top source whole
@@ -267,9 +319,11 @@ def test_same_question_gives_the_same_answer(answerer):
 
 def test_stream_pieces_rebuild_the_composed_answer(answerer):
     a = answerer(max_quotes=6, cover_sources=3)
-    pieces, quotes = a.stream(QUESTION, HITS)
+    pieces, quotes, order = a.stream(QUESTION, HITS)
     pieces = list(pieces)
-    text = a.compose(quotes, HITS)
+    shown_hits = [HITS[i] for i in order]
+    text = a.compose(quotes[len(a.lead(QUESTION, a.select(QUESTION, HITS), HITS)):], shown_hits,
+                     [q for q in quotes[: len(a.lead(QUESTION, a.select(QUESTION, HITS), HITS))]])
     assert len(text.split(" ")) > 24 and len(pieces) > 1  # long enough to arrive in several pieces
     assert "".join(pieces) == text
     assert all(p.endswith(" ") for p in pieces[:-1]) and not pieces[-1].endswith(" ")
@@ -311,7 +365,7 @@ def test_stored_passage_vectors_are_used_without_re_embedding(hashing_embedder, 
 
     a = ExtractiveAnswerer(counting, prompts, max_quotes=1, full_source_chars=0,  # type: ignore[arg-type]
                            stored_units=stored)
-    _, quotes = answer(a, QUESTION, hits)
+    quotes = a.select(QUESTION, hits)
     assert asked == [[h.chunk.chunk_id for h in hits]]
     assert counting.documents == 0 and counting.queries == 1
     assert quotes == [Quote(1, "Het geld moet naar het doel van de vereniging gaan.")]  # whitespace squashed
@@ -329,10 +383,11 @@ def test_real_store_answer_quotes_its_sources(small_kb, hashing_embedder, prompt
     text, quotes = answer(a, QUESTION, hits)
     assert quotes and quotes[0].n == 1 and hits[0].chunk.title == "Vereniging"
     assert "winst verdelen onder haar leden" in quotes[0].text
+    text, _, numbered = shown(a, QUESTION, hits)
     for _, quote, n in parse(text):
-        assert 1 <= n <= len(hits)
-        assert_verbatim(quote, hits[n - 1].chunk.text)
-    assert answer(a, QUESTION, hits) == (text, quotes)
+        assert 1 <= n <= len(numbered)
+        assert_verbatim(quote, numbered[n - 1].chunk.text)
+    assert answer(a, QUESTION, hits) == answer(a, QUESTION, hits)
 
 
 STICHTING_MET_UITZONDERING = """---
@@ -395,6 +450,15 @@ def test_a_documents_introduction_gives_way_to_its_sections(answerer):
     # with nothing else to quote, the introduction is still used
     _, only = answer(answerer(chunk_count=counts.get), QUESTION, [intro])
     assert [q.n for q in only] == [1]
+
+
+def test_a_first_section_under_its_own_heading_is_no_introduction(answerer):
+    """A DOCX with a title and Heading-1 sections: its first section is content, and is quoted."""
+    first = Hit(1, 0.9, StoredChunk("fonds::v1::00000", "fonds", "Het fonds geeft maximaal 850 euro per initiatief.",
+                                    "", "Buurtfonds", "fonds.docx", "Partner A", "financiering", ("Bijdrage",),
+                                    None, None, 0))
+    text, quotes = answer(answerer(chunk_count={"fonds": 3}.get), "Hoeveel geld geeft het fonds?", [first, HITS[1]])
+    assert quotes[0].n == 1 and "850 euro" in text
 
 
 def test_a_document_that_is_one_short_text_is_not_an_introduction(answerer):

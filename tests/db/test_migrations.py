@@ -35,8 +35,11 @@ from kb.db import (
 )
 from kb.db.engine import alembic_config
 from kb.db.models import Base
+from alembic.script import ScriptDirectory
+from kb.db.engine import alembic_config
 
 ALL_TABLES = {"users", "login_sessions", "conversations", "exchanges", "feedback", "reviews", "audit_events",
+              "organisations", "documents", "document_versions", "store_state",
               "partner_directory"}
 
 
@@ -87,8 +90,7 @@ def _assert_schema_matches_models(engine: Engine) -> None:
 def test_tables_created_by_alembic_match_the_models(engine: Engine) -> None:
     _assert_schema_matches_models(engine)
     with engine.connect() as conn:
-        head = ScriptDirectory.from_config(alembic_config(engine.url)).get_current_head()
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == head
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == ScriptDirectory.from_config(alembic_config(engine.url)).get_current_head()
 
 
 def test_init_db_twice_is_idempotent(db_url: str) -> None:

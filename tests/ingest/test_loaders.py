@@ -240,8 +240,7 @@ def test_html_drops_scripts_and_chrome_and_keeps_structure(tmp_path: Path, load)
         "Voorwaarden",
         "minstens drie bewoners",
         "een plan met begroting",
-        "Regeling | Maximum",
-        "Buurtbudget | 5000 euro",
+        "| Regeling | Maximum |\n| --- | --- |\n| Buurtbudget | 5000 euro |",
         "Samen doen we meer.",
         "Adres:\nDorpsstraat 1\nErgens",
     ]
@@ -409,8 +408,7 @@ def test_docx_title_headings_paragraphs_and_table_in_order(tmp_path: Path, load,
         Block("De vereniging heet Zonnedak."),
         Block("1.1 Zetel", heading_level=2),
         Block("De vereniging is gevestigd in Utrecht."),
-        Block("Functie | Naam"),
-        Block("Voorzitter | A. de Vries"),
+        Block("| Functie | Naam |\n| --- | --- |\n| Voorzitter | A. de Vries |", table=True),
         Block("Artikel 2 Doel", heading_level=1),
         Block("Het opwekken van zonne-energie."),
     ]
@@ -433,7 +431,7 @@ def test_docx_core_title_wins_and_dutch_heading_styles_count(tmp_path: Path, loa
     assert doc.blocks == [
         Block("Vergaderingen", heading_level=2),
         Block("De ALV komt twee keer per jaar bijeen."),
-        Block("Samengevoegd | Los"),
+        Block("| Samengevoegd | Los |\n| --- | --- |", table=True),
     ]
 
 

@@ -93,11 +93,11 @@ def test_remove_deletes_chunks_and_original(pipeline, store, tmp_path):
     pipeline.ingest_paths([f])
     doc_id = make_doc_id("Buurtpartner", "vereniging.md")
     original = store.original_path(store.get_document(doc_id))
-    assert store.remove_document(doc_id) is True
+    assert store.remove_document(doc_id) is not None
     assert store.get_document(doc_id) is None
     assert store.chunks_of(doc_id) == [] and store.chunk_count() == 0
     assert not original.exists()
-    assert store.remove_document(doc_id) is False
+    assert store.remove_document(doc_id) is None
 
 
 def test_failure_while_embedding_keeps_previous_version(store, settings, hashing_embedder, tmp_path):
@@ -123,10 +123,10 @@ def test_failure_while_writing_chunks_keeps_previous_version(pipeline, store, tm
     before = sorted(c.chunk_id for c in store.chunks_of(doc_id))
     record_before = store.get_document(doc_id)
 
-    def failing_upsert(*args, **kwargs):
+    def failing_switch(*args, **kwargs):  # the switch transaction fails after the chunks were written
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(store.documents, "upsert", failing_upsert)
+    monkeypatch.setattr(store, "_switch", failing_switch)
     write(f, GUIDE + "\n## Nieuw\n\nNieuwe tekst.\n")
     report = pipeline.ingest_paths([f])
     assert report.results[0].status == "failed"
@@ -134,6 +134,10 @@ def test_failure_while_writing_chunks_keeps_previous_version(pipeline, store, tm
     assert sorted(c.chunk_id for c in store.chunks_of(doc_id)) == before  # new chunks rolled back
     assert store.get_document(doc_id).sha256 == record_before.sha256
     assert store.original_path(store.get_document(doc_id)).read_text(encoding="utf-8") == GUIDE
+    assert store.vector_count() == store.chunks.count() and all(  # no orphan of the failed version
+        c.chunk_id in before for c in store.iter_chunks())
+    assert len(store.chunks.get(where={"doc_id": doc_id}, include=[])["ids"]) == len(
+        store.chunks.get(where={"version": before[0].split("::")[-2]}, include=[])["ids"])
 
 
 def test_bad_files_are_reported_and_others_still_ingested(pipeline, store, tmp_path):
@@ -176,3 +180,84 @@ def test_version_date_is_read_from_a_law_texts_title():
     assert version_date("Wet op het overleg huurders verhuurder (toestand 2022-01-01)") == "2022-01-01"
     assert version_date("Een stichting oprichten") is None
     assert version_date("toestand 2026-13-01") is None
+
+
+def _pdf_bytes(paragraphs: list[str], heading: str | None = None) -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    if heading:
+        pdf.set_font("Helvetica", "B", 16)
+        pdf.multi_cell(0, 8, heading, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=11)
+    for paragraph in paragraphs:
+        pdf.multi_cell(0, 6, paragraph, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(3)
+    return bytes(pdf.output())
+
+
+def test_bad_pdfs_get_dutch_reasons_and_nothing_stored_is_lost(pipeline, store, tmp_path, monkeypatch):
+    import io
+
+    from fpdf import FPDF
+    from pypdf import PdfReader, PdfWriter
+
+    from ingest.loaders import ocr
+
+    monkeypatch.setattr(ocr, "available", lambda: False)  # a machine without Tesseract
+    kept = pipeline.ingest_file(write(tmp_path / "al-aanwezig.md", GUIDE))
+    assert kept.status == "added"
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    (folder / "goed.pdf").write_bytes(_pdf_bytes(["De kascommissie controleert de boekhouding elk jaar."],
+                                                 heading="Artikel 7 Kascommissie"))
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_pdf_bytes(["Geheim."]))))
+    writer.encrypt(user_password="geheim", owner_password="x", algorithm="AES-128")
+    with (folder / "beveiligd.pdf").open("wb") as handle:
+        writer.write(handle)
+    (folder / "kapot.pdf").write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 9 0 R >>\nrommel\n")
+    (folder / "leeg.pdf").write_bytes(b"")
+    scan = FPDF()
+    scan.add_page()
+    scan.set_fill_color(40, 40, 40)
+    scan.rect(20, 20, 100, 60, style="F")
+    (folder / "scan.pdf").write_bytes(bytes(scan.output()))
+
+    report = pipeline.ingest_paths([folder])
+
+    by_name = {r.path.name: r for r in report.results}
+    assert by_name["goed.pdf"].status == "added"
+    assert "wachtwoord" in by_name["beveiligd.pdf"].error
+    assert "beschadigd" in by_name["kapot.pdf"].error
+    assert "leeg" in by_name["leeg.pdf"].error
+    assert "geen tekstlaag" in by_name["scan.pdf"].error and "OCR" in by_name["scan.pdf"].error
+    assert all(name in by_name[name].error for name in ("beveiligd.pdf", "kapot.pdf", "leeg.pdf", "scan.pdf"))
+    assert {d.source for d in store.list_documents()} == {"al-aanwezig.md", "goed.pdf"}
+    chunks = store.chunks_of(by_name["goed.pdf"].doc_id)
+    assert [c.section for c in chunks] == [("Artikel 7 Kascommissie",)]
+    assert chunks[0].page_start == 1 and chunks[0].page_end == 1
+    assert store.chunks_of(kept.doc_id)  # the document stored before the batch is untouched
+
+
+def test_scanned_pdf_is_stored_with_its_ocr_mark(pipeline, store, tmp_path):
+    from ingest.loaders import ocr
+
+    if not ocr.available():
+        pytest.skip(f"OCR niet beschikbaar: {ocr.unavailable_reason()}")
+    import pypdfium2 as pdfium
+
+    source = pdfium.PdfDocument(_pdf_bytes(["De buurtbus rijdt elke woensdag naar de markt in het dorp."],
+                                           heading="Buurtbus"))
+    image = source[0].render(scale=200 / 72).to_pil().convert("RGB")
+    source.close()
+    scan = tmp_path / "buurtbus-scan.pdf"
+    image.save(scan, "PDF", resolution=200)
+
+    result = pipeline.ingest_file(scan)
+
+    assert result.status == "added", result.error
+    record = store.get_document(result.doc_id)
+    assert record.extra["ocr"] is True and record.extra["ocr_pages"] == [1]
+    chunks = store.chunks_of(result.doc_id)
+    assert chunks[0].section == ("Buurtbus",) and "woensdag" in chunks[0].text and chunks[0].page_start == 1

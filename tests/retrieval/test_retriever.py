@@ -130,7 +130,8 @@ def test_empty_query_returns_nothing(make_retriever):
 
 
 def test_dense_mode_ranks_by_cosine_similarity(make_retriever):
-    hits = make_retriever(retrieval_mode="dense").search("Wie beslist over het geld van een stichting?", 4)
+    hits = make_retriever(retrieval_mode="dense", lexical_blend=0.0, guide_bridge=0.0).search(
+        "Wie beslist over het geld van een stichting?", 4)
     assert sections(hits)[0] == ("Stichting", "Geen leden")
     assert [h.rank for h in hits] == [1, 2, 3, 4]
     for h in hits:
@@ -368,3 +369,60 @@ def test_held_back_chunks_fill_up_when_too_few_remain(long_section):
     assert len(hits) == 5 and [h.rank for h in hits] == [1, 2, 3, 4, 5]
     assert sections(hits)[3:] == [LONG, LONG]  # the held-back chunks come last
     assert len({h.chunk.chunk_id for h in hits}) == 5
+
+
+# ------------------------------------------------------------------------------------------ blends and the bridge
+GIDS = """---
+title: "Lid worden en opzeggen"
+topic: rechtsvorm
+partner: "SamenWeten redactie"
+sources:
+  - "art. 2:36 BW"
+---
+# Lid worden en opzeggen
+
+## Hoe zeg je je lidmaatschap op?
+
+Een lid kan opzeggen tegen het einde van het boekjaar met een opzegtermijn van vier weken (art. 2:36 lid 1 BW).
+"""
+
+BW = """---
+title: "Burgerlijk Wetboek Boek 2"
+topic: rechtsvorm
+partner: "Wetgeving"
+---
+# Burgerlijk Wetboek Boek 2
+
+## art. 2:36 BW – Opzegging
+
+1. Opzegging van het lidmaatschap door het lid kan slechts geschieden tegen het einde van een verenigingsjaar.
+
+## art. 2:14 BW – Nietige besluiten
+
+1. Een besluit van een orgaan van een rechtspersoon dat in strijd is met de wet of de statuten, is nietig.
+"""
+
+
+def test_guide_bridge_lifts_the_cited_article_towards_the_matching_guide(ingest, settings, hashing_embedder):
+    store = ingest({"gids.md": GIDS, "bw.md": BW, **DOCS})
+    question = "Hoe kan ik stoppen als lid van onze club?"
+    plain = Retriever(store, lambda: hashing_embedder, settings).search(question, 8)
+    bridged = Retriever(store, lambda: hashing_embedder, settings.model_copy(update={"guide_bridge": 1.0})).search(question, 8)
+
+    def position(hits, heading):
+        return next((h.rank for h in hits if h.chunk.section[-1] == heading), 99)
+
+    guide = position(bridged, "Hoe zeg je je lidmaatschap op?")
+    assert guide <= 2
+    assert position(bridged, "art. 2:36 BW – Opzegging") <= guide + 1
+    assert position(bridged, "art. 2:36 BW – Opzegging") <= position(plain, "art. 2:36 BW – Opzegging")
+    # the uncited article is not lifted
+    assert position(bridged, "art. 2:14 BW – Nietige besluiten") >= position(plain, "art. 2:14 BW – Nietige besluiten")
+
+
+def test_lexical_and_document_blends_add_to_the_dense_score(make_retriever):
+    question = "Wie beslist over het geld van een stichting?"
+    dense = make_retriever().search(question, 4)
+    blended = make_retriever(lexical_blend=0.2, document_blend=0.25).search(question, 4)
+    assert sections(blended)[0] == ("Stichting", "Geen leden")
+    assert blended[0].score > dense[0].score  # BM25 and the document aggregate added

@@ -118,13 +118,20 @@ def test_upload_pdf_html_and_text_in_one_go(app_env, app_test):
 
 
 def test_document_text_can_be_read_and_gaps_are_shown(app_env, app_test):
+    from kb.config import TOPICS
     from kb.db import record_exchange, start_conversation
 
-    with session_scope(app_env.engine) as session:
-        conversation = start_conversation(session).id
-        for question in ("Hoeveel kost een huurcontract?", "hoeveel kost een huurcontract"):
-            record_exchange(session, conversation, question, "Dat staat niet in de bronnen.", refused=True)
     doc_id = app_env.doc_id("De stichting")
+    own = {r.topic for r in app_env.kb.store.list_documents(partner=PARTNER_A)}
+    other = next(t for t in TOPICS if t not in own)
+    with session_scope(app_env.engine) as session:
+        conversation = start_conversation(session).id  # no topic chosen: the best source's topic counts
+        source = [{"doc_id": doc_id, "chunk_id": "x", "title": "De stichting", "section": "", "score": 0.2, "rank": 1}]
+        for question in ("Hoeveel kost een huurcontract?", "hoeveel kost een huurcontract"):
+            record_exchange(session, conversation, question, "Dat staat niet in de bronnen.", refused=True,
+                            sources=source)
+        elsewhere = start_conversation(session, topic_filter=other).id
+        record_exchange(session, elsewhere, "Geheime vraag over een ander onderwerp?", "Niet gevonden.", refused=True)
     at = open_documents(app_test, app_env.partner_a_token)
     at.selectbox(key="doc_choice_").set_value(doc_id).run()
     at.button(key=f"view_{doc_id}").click().run()
@@ -132,6 +139,7 @@ def test_document_text_can_be_read_and_gaps_are_shown(app_env, app_test):
     assert "Een stichting richt je op bij de notaris met een notariële akte." in texts(at)
     at.toggle(key="documents_show_missing").set_value(True).run()
     assert "**2×** hoeveel kost een huurcontract" in texts(at)  # the newest wording, asked twice
+    assert "Geheime vraag" not in texts(at)  # a partner sees the gaps of their own topics only
 
 
 def test_upload_without_a_file_asks_for_one(app_env, app_test):
@@ -192,7 +200,8 @@ def test_staff_manages_all_documents_and_chooses_the_partner(app_env, app_test):
     assert at.title[0].value == "Alle documenten"
     assert set(at.dataframe[0].value["Partner"]) == {PARTNER_A, PARTNER_B}
     at.file_uploader(key="upload_files_0").set_value([("kas.md", b"# Kas\n\nDe kas klopt.\n", "text/markdown")])
-    at.text_input(key="upload_0_partner").input(PARTNER_B)
+    assert PARTNER_A in at.selectbox(key="upload_0_partner").options  # organisations come from the register
+    at.selectbox(key="upload_0_partner").set_value(PARTNER_B)
     at.button(key="FormSubmitter:upload_0-Toevoegen").click().run()
     assert not at.exception and not at.error
     assert "kas.md" in {r.source for r in app_env.kb.store.list_documents(partner=PARTNER_B)}

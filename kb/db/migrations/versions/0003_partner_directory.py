@@ -2,8 +2,8 @@
 
 Written by hand to match ``kb/db/directory.py`` (checked by ``tests/db/test_migrations.py``).
 
-Revision ID: 0002_partner_directory
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-01
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_partner_directory"
-down_revision: str | None = "0001"
+revision: str = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,22 @@
+"""Names derived from names: slugs, stable organisation keys, document ids. Shared by ``kb`` and ``ingest``."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+
+def slugify(value: str) -> str:
+    normalized = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", normalized.lower()).strip("-") or "x"
+
+
+def organisation_key(name: str | None) -> str:
+    """The stable key of an organisation name: case, accents, spaces and punctuation do not matter."""
+    text = (name or "").strip()
+    return slugify(text) if text else ""
+
+
+def make_doc_id(partner: str, source_name: str) -> str:
+    """Stable id: the same partner ingesting the same file name replaces the same document."""
+    return f"{slugify(partner)}--{slugify(source_name)}"
