@@ -121,8 +121,8 @@ def _own_section(principal: Principal, svc: DirectoryService) -> None:
     render_entry(view, svc)
     st.markdown("**Kennisvragen op jouw onderwerpen**")
     st.caption(
-        "Vragen van vrijwilligers die de kennisbank niet kon beantwoorden en waarbij de partnergids jouw "
-        "organisatie noemt, gegroepeerd op betekenis. Je ziet niet wie ze stelde of wanneer."
+        "Vragen van vrijwilligers die de kennisbank niet kon beantwoorden, over de onderwerpen waarover je "
+        "organisatie documenten heeft, gegroepeerd op betekenis. Je ziet niet wie ze stelde of wanneer."
     )
     if not st.toggle("Toon de kennisvragen", key="partners_show_gaps"):
         return

@@ -1,5 +1,5 @@
 """The partner directory for the pages: :class:`PartnersService` (``kb.partners.directory.DirectoryService``
-plus the knowledge gaps on a partner's topics and the directory's recent changes)."""
+plus the knowledge gaps on a partner's topics (the review service's privacy rule) and the directory's recent changes)."""
 
 from __future__ import annotations
 
@@ -31,13 +31,11 @@ class PartnersService(DirectoryService):
         self.kb = kb
 
     def gaps_for(self, principal: Principal) -> list[Any]:
-        """The refused-question groups the directory matches to the partner's organisation (no who or when)."""
-        from kb.partners.gaps import gaps_for
+        """The knowledge gaps a partner may see: the grouped refused questions on the topics of their
+        documents, without who asked or when (the privacy rule of :class:`kb.services.review.ReviewService`)."""
         from kb.services.review import ReviewService
 
-        groups = ReviewService(self.kb, self.engine).unanswered_groups(principal)
-        helper = self.kb.partner_help
-        return gaps_for(principal.partner_org or "", groups, helper.matcher, helper.profiles(contactable_only=False))
+        return ReviewService(self.kb, self.engine).unanswered_groups(principal)
 
     def recent_changes(self, limit: int = 50) -> list[Any]:
         from kb.db.audit import list_events

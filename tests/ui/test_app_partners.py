@@ -30,12 +30,16 @@ PARTNER_A_ENTRY = EntryData(
 )
 
 
-@pytest.fixture
-def env(make_app_env):
-    environment = make_app_env(KB_PARTNER_MATCH_FLOOR="0.05")
+def directory_env(make_app_env, **extra: str):
+    environment = make_app_env(KB_PARTNER_MATCH_FLOOR="0.05", **extra)
     service = DirectoryService(environment.engine)
     service.load_starter([BATTERY_ENTRY, PARTNER_A_ENTRY])
     return environment
+
+
+@pytest.fixture
+def env(make_app_env):
+    return directory_env(make_app_env)
 
 
 def open_page(app_test, token: str | None = None, **query: str):
@@ -115,7 +119,8 @@ def test_a_link_opens_an_entry_with_its_contact_routes_for_a_volunteer(env, app_
 
 def test_a_partner_sees_their_entry_documents_and_gaps_without_who_or_when(env, app_test):
     with session_scope(env.engine) as session:
-        conversation = start_conversation(session).id
+        conversation = start_conversation(session, "rechtsvorm").id
+        other = start_conversation(session, "financiering").id
         record_exchange(
             session,
             conversation,
@@ -125,7 +130,7 @@ def test_a_partner_sees_their_entry_documents_and_gaps_without_who_or_when(env, 
         )
         record_exchange(
             session,
-            conversation,
+            other,
             "Welke kleurcode heeft de buurtbatterij?",
             "Dat staat niet in de bronnen.",
             refused=True,
@@ -139,13 +144,14 @@ def test_a_partner_sees_their_entry_documents_and_gaps_without_who_or_when(env, 
     assert not at.exception
     shown = texts(at)
     assert "Hoe regelt een stichting het bestuur en giften?" in shown
-    assert "kleurcode" not in shown  # another organisation's topic
+    assert "kleurcode" not in shown  # a topic the partner has no documents on
     assert "sanne" not in shown and "2026" not in shown  # no who, no when
     expanders = [e.label for e in at.expander]
     assert "Documenten in de kennisbank (2)" in expanders
 
 
-def test_a_refused_question_names_the_fitting_organisation_with_its_contact(env, app_test):
+def test_a_refused_question_names_the_fitting_organisation_with_its_contact(make_app_env, app_test):
+    directory_env(make_app_env, KB_REFUSAL_THRESHOLD="5")  # refuse (as in test_app_chat)
     at = app_test().run()
     at.chat_input[0].set_value("Welke kleurcode heeft de buurtbatterij?").run()
     assert not at.exception
