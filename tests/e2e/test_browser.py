@@ -73,6 +73,16 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path, attempts: int 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    yield from _serve(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def refusing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """A second app that refuses every question (the tiny test model has no fitted refusal model)."""
+    yield from _serve(tmp_path_factory, KB_REFUSAL_THRESHOLD="5")
+
+
+def _serve(tmp_path_factory: pytest.TempPathFactory, **extra_env: str) -> Iterator[dict]:
     base = tmp_path_factory.mktemp("e2e")
     model = build_tiny_model(base / "model", model_texts(ROOT) + [" ".join(DOCX_TEXT), DOCX_TITLE])
     env = {
@@ -84,6 +94,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         "ANONYMIZED_TELEMETRY": "False",
         "PYTHONPATH": str(ROOT),
         "KB_PARTNER_MATCH_FLOOR": "0.05",  # the tiny test model's similarities are lower than the real model's
+        **extra_env,
     }
     for name in ("KB_STORE_DIR", "KB_DATABASE_URL", "KB_CHROMA_HOST", "KB_MODELS_DIR"):
         env.pop(name, None)
@@ -363,8 +374,8 @@ def test_staff_reviews_an_answer_and_exports_csv(page, server):
     assert not page.errors
 
 
-def test_a_refused_question_names_a_partner_with_its_contact_routes(page, server):
-    page.goto(server["url"])
+def test_a_refused_question_names_a_partner_with_its_contact_routes(page, refusing_server):
+    page.goto(refusing_server["url"])
     page.get_by_text("Vraag het SamenWeten").first.wait_for()
     message = ask(page, "Hoe richten we een zorgcoöperatie op voor de zorg aan ouderen in ons dorp?")
     text = message.inner_text()
