@@ -1,6 +1,6 @@
 """SamenWeten: the Streamlit app. Start with ``streamlit run app.py`` (or ``make run``).
 
-Pages: the chat for volunteers (no login), login/account, documents (partners and staff) and the review
+Pages: the chat for volunteers (no login), the partner directory (everyone; staff edit it), login/account, documents (partners and staff) and the review
 of questions and answers (staff). Every page is registered, so a bookmark or a reload of ``/beoordelen`` or
 ``/documenten`` works; the menu shows only the pages of the logged-in role, an anonymous visitor of a staff
 or partner page is sent to the login and back afterwards, and every page checks access again itself
@@ -44,7 +44,8 @@ documents = st.Page(
     url_path="documenten",
     visibility="visible" if can_manage else "hidden",
 )
-pages: dict[str, list[st.Page]] = {"Vragen": [chat], "Medewerkers en partners": [review, documents, account]}
+partners = st.Page("ui/partners.py", title="Partnergids", icon=":material/diversity_3:", url_path="partnergids")
+pages: dict[str, list[st.Page]] = {"Vragen": [chat, partners], "Medewerkers en partners": [review, documents, account]}
 
 current = st.navigation(pages)
 login.keep_login_in_browser(principal)

@@ -93,7 +93,8 @@ class IngestReport:
 
 
 def collect_files(paths: Iterable[Path]) -> list[Path]:
-    """Files named directly, plus every non-hidden file below the named folders, sorted."""
+    """Files named directly, plus every non-hidden file below the named folders (except the partner
+    directory's data file ``partners.yaml``), sorted."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -102,6 +103,7 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
                     p
                     for p in path.rglob("*")
                     if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                    and p.name != "partners.yaml"  # the starter partner directory is data (kb.partners.starter)
                 )
             )
         else:

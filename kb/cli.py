@@ -102,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_users_parser(sub, common)
     add_serve_parser(sub, common)
 
+    from kb.cli_partners import add_partners_parser
+
+    add_partners_parser(sub, common)
+
     p = sub.add_parser("setup", parents=[common], help="model installeren en startkennisbank laden als de kennisbank leeg is")
     p.add_argument("--skip-model", action="store_true", help="het model niet installeren")
     p.set_defaults(func=cmd_setup)
@@ -384,6 +388,14 @@ def _print_sources(answer: Any) -> None:
     others = [h for h in answer.consulted_not_cited][:3]
     if others and not answer.refused:
         print("Ook geraadpleegd: " + "; ".join(h.chunk.title + " — " + " > ".join(h.chunk.section[-1:]) for h in others))
+    if getattr(answer, "help", None):
+        from kb.cli_partners import contact_lines
+
+        print("\nWie kan helpen:")
+        for item in answer.help:
+            print(f"  {item['organisation']} ({item['why']})")
+            for line in contact_lines(item["contact"]):
+                print(f"    {line}")
     for w in answer.warnings:
         print(f"let op: {w}", file=sys.stderr)
 
@@ -556,6 +568,10 @@ def cmd_setup(args: argparse.Namespace) -> int:
         rc = cmd_models_install(argparse.Namespace(**{**vars(args), "name": settings.embed_model, "json": False}))
         if rc:
             return rc
+    from kb.cli_partners import setup_directory
+
+    if setup_directory(settings):
+        return 1
     kb = _kb(args)
     if not settings.starter_kb_dir.exists():
         if kb.store.list_documents():

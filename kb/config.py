@@ -134,6 +134,23 @@ class Settings(BaseSettings):
     )
     prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Folder with prompt and answer templates.")
 
+    # --- partner directory -----------------------------------------------------------------
+    starter_directory: Path = Field(
+        PROJECT_ROOT / "knowledge_base" / "partners.yaml",
+        description="Starter partner directory (YAML), loaded by `kb setup` when the directory is empty.",
+    )
+    partner_match_floor: float = Field(
+        0.38, description="A refused or uncertain answer names an organisation only at this similarity or more "
+        "(set for embeddinggemma-300m; README)."
+    )
+    partner_match_margin: float = Field(
+        0.04, ge=0, description="A further organisation is named only within this distance of the best one's score."
+    )
+    partner_match_max: int = Field(2, ge=0, le=5, description="Organisations named on a refused or uncertain answer.")
+    partner_topic_weight: float = Field(
+        0.0, ge=0, description="Extra score for an organisation per share of retrieved sources on one of its topics."
+    )
+
     # --- app / database --------------------------------------------------------------------
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default a SQLite file DATA_DIR/samenweten.db."

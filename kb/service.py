@@ -12,6 +12,7 @@ from ingest.pipeline import IngestPipeline
 from kb.answering.assistant import Assistant
 from kb.config import Settings, get_settings
 from kb.embeddings import Embedder, get_embedder
+from kb.partners.help import PartnerHelp
 from kb.retrieval.retriever import Retriever
 from kb.store import KnowledgeStore
 
@@ -36,5 +37,10 @@ class KnowledgeBase:
         return Retriever(self.store, self.embedder, self.settings)
 
     @cached_property
+    def partner_help(self) -> PartnerHelp:
+        """Who can help on refused and uncertain answers (the partner directory, matched by embedding)."""
+        return PartnerHelp(self.settings, self.embedder)
+
+    @cached_property
     def assistant(self) -> Assistant:
-        return Assistant(self.retriever, self.embedder, self.settings)
+        return Assistant(self.retriever, self.embedder, self.settings, help_finder=self.partner_help)

@@ -26,6 +26,7 @@ from ui.components import (
     answer_markdown,
     escape_markdown,
     local_time,
+    render_help,
     render_source_card,
     render_text,
     rich_text,
@@ -312,6 +313,17 @@ FEEDBACK_OPTIONS = (1, 0)  # the values of st.feedback("thumbs"): 1 = nuttig, 0 
 FEEDBACK_LABELS = {1: ":material/thumb_up: Nuttig", 0: ":material/thumb_down: Niet nuttig"}
 
 
+def directory_keys() -> set[str]:
+    """The organisations in the partner directory (source cards link to their entries)."""
+    try:
+        from kb.services.partners import PartnersService
+
+        return {e.org_key for e in PartnersService(resources.knowledge_base(), resources.db_engine()).raw_entries()}
+    except Exception:  # the sources are still shown, without the links
+        log.exception("reading the partner directory failed")
+        return set()
+
+
 def render_feedback(entry: dict[str, Any]) -> None:
     exchange_id = entry.get("exchange_id")
     if exchange_id is None:
@@ -348,27 +360,7 @@ def render_feedback(entry: dict[str, Any]) -> None:
             )
 
 
-def _contact_line(route: dict[str, Any]) -> str:
-    contact = route.get("contact")
-    if isinstance(contact, dict):
-        parts = [f"{k}: {v}" for k, v in contact.items() if v]
-        contact = " · ".join(parts)
-    elif isinstance(contact, (list, tuple)):
-        contact = " · ".join(str(c) for c in contact if c)
-    text = f"**{escape_markdown(str(route['organisation']))}**"
-    if route.get("why"):
-        text += " — " + escape_markdown(str(route["why"]))
-    if contact:
-        text += "  \n" + escape_markdown(str(contact))
-    return text
-
-
 def render_refusal_help(entry: dict[str, Any], index: int) -> None:
-    routes = entry.get("help") or []
-    if routes:
-        st.markdown("**Wie kan je verder helpen?**")
-        for route in routes:
-            st.markdown(_contact_line(route))
     suggestions: list[SourceView] = entry.get("suggestions") or []
     if suggestions:
         st.markdown("**Misschien nuttig**")
@@ -390,13 +382,16 @@ def render_assistant(entry: dict[str, Any], index: int, with_answer_text: bool =
         st.markdown(answer_markdown(entry["content"], sources))
     for warning in entry.get("warnings", []):
         st.caption(":warning: " + escape_markdown(warning))
+    render_help(entry.get("help") or [])
     if entry.get("refused"):
         render_refusal_help(entry, index)
     if sources:
         st.markdown("**Bronnen**")
         chat = resources.chat_service()
+        entries = directory_keys()
         for view in sources:
-            render_source_card(view, key=f"src_{index}_{view.n}", load_full_text=chat.document_text)
+            render_source_card(view, key=f"src_{index}_{view.n}", load_full_text=chat.document_text,
+                               partner_entries=entries)
     if entry.get("consulted") and not entry.get("refused"):
         st.caption("Ook geraadpleegd: " + "; ".join(escape_markdown(t) for t in entry["consulted"]))
     render_feedback(entry)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import string
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +23,7 @@ import streamlit as st
 
 from kb.answering.types import Citation
 from ui.safe_markdown import as_block_quote, is_structured_line, render_blocks, structured_segment
+from kb.services.partners import org_key
 
 _ESCAPE = {c: "\\" + c for c in string.punctuation}
 # Emoji and icon shortcodes (":smile:", ":material/home:") are expanded in text nodes even when their
@@ -449,13 +450,20 @@ def render_source_card(
     key: str,
     load_full_text: Callable[[str], str | None] | None = None,
     expanded: bool = False,
+    partner_entries: Container[str] = (),
 ) -> None:
     """One numbered source, collapsed to its heading line by default (an answer on a phone stays short):
-    title, partner, section, page, how current it is, highlighted snippet, full text, links."""
+    title, partner, section, page, how current it is, highlighted snippet, full text, links.
+
+    ``partner_entries``: the organisation keys of the partner directory; a partner listed there gets a link
+    to its entry on the partner directory page.
+    """
     with st.expander(source_label(view), expanded=expanded, icon=":material/description:"):
         meta = source_meta_line(view)
         if meta:
             st.caption(meta)
+        if view.partner and org_key(view.partner) in partner_entries:
+            partner_link(view.partner)
         dates = source_dates_line(view)
         if dates:
             st.caption(dates)
@@ -573,3 +581,42 @@ def dutch_file_uploader_text(max_mb: float) -> None:
         f'{{content:"of sleep ze hierheen · maximaal {max_mb:g} MB per bestand";font-size:0.875rem}}'
         "</style>"
     )
+
+
+# ------------------------------------------------------------------------------------ partner directory
+PARTNERS_PAGE = "ui/partners.py"
+CONTACT_LABELS = {"website": "Website", "email": "E-mail", "phone": "Telefoon", "opening_hours": "Bereikbaar"}
+
+
+def partner_link(name: str) -> None:
+    """A link to an organisation's entry on the partner directory page."""
+    st.page_link(PARTNERS_PAGE, label=f"Over {name} in de partnergids", icon=":material/diversity_3:",
+                 query_params={"org": org_key(name)})
+
+
+def contact_markdown(contact: dict[str, str]) -> str:
+    """Escaped lines "E-mail: …", "Telefoon: …" (website shown as text; pages add a link button)."""
+    return "  \n".join(
+        escape_markdown(f"{label}: {contact[k]}") for k, label in CONTACT_LABELS.items() if contact.get(k)
+    )
+
+
+def render_help(items: Sequence[dict[str, Any]], with_links: bool = True) -> None:
+    """Who can help with a refused or uncertain answer: organisation, why, contact routes, directory link."""
+    if not items:
+        return
+    st.markdown("**Wie kan je hierbij helpen?**")
+    for item in items:
+        with st.container(border=True):
+            st.markdown(f"**{escape_markdown(item.get('organisation'))}**")
+            if item.get("why"):
+                st.caption(escape_markdown(item["why"]))
+            contact = dict(item.get("contact") or {})
+            lines = contact_markdown(contact)
+            if lines:
+                st.markdown(lines)
+            url = safe_url(contact.get("website"))
+            if url:
+                st.link_button("Website openen", url, icon=":material/open_in_new:")
+            if with_links:
+                partner_link(str(item.get("organisation") or ""))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -51,7 +51,9 @@ class Assistant:
         embedder: Callable[[], Embedder],
         settings: Settings,
         chat_model: object | None = None,
+        help_finder: Callable[[Answer], list[dict[str, Any]]] | None = None,
     ) -> None:
+        self.help_finder = help_finder  # fills Answer.help on refusals and uncertain answers (kb.partners)
         self.retriever = retriever
         self._embedder = embedder
         self.settings = settings
@@ -70,6 +72,15 @@ class Assistant:
     def ask(
         self, question: str, history: list[Turn] | None = None, filters: SearchFilters = SearchFilters()
     ) -> AnswerStream:
+        stream = self._ask(question, history, filters)
+        return stream.then(self._add_help) if self.help_finder is not None else stream
+
+    def _add_help(self, answer: Answer) -> Answer:
+        if answer.refused or getattr(answer, "uncertain", False):
+            answer.help = self.help_finder(answer) if self.help_finder is not None else []
+        return answer
+
+    def _ask(self, question: str, history: list[Turn] | None, filters: SearchFilters) -> AnswerStream:
         question = question.strip()
         history = list(history or [])
         rewrite = self.llm().rewrite_follow_up if self.uses_llm else None

@@ -59,6 +59,7 @@ class Answer:
     warnings: list[str] = field(default_factory=list)  # e.g. removed invalid markers, unsupported claims
     uncertain: bool = False  # answered, but marked "Ik weet het niet zeker" (weak evidence); never refused too
     suggestions: list[Hit] = field(default_factory=list)  # a refusal's "Misschien nuttig" (≤ 3, relevant)
+    help: list[dict[str, Any]] = field(default_factory=list)  # who can help: {organisation, why, contact}
 
     @property
     def consulted_not_cited(self) -> list[Hit]:
@@ -80,6 +81,7 @@ class Answer:
             "consulted_not_cited": [h.chunk.chunk_id for h in self.consulted_not_cited],
             "warnings": list(self.warnings),
             "suggestions": [h.chunk.chunk_id for h in self.suggestions],
+            "help": [dict(h) for h in self.help],
         }
 
 
@@ -97,6 +99,12 @@ class AnswerStream:
             collected.append(piece)
             yield piece
         self.answer = self._finish("".join(collected))
+
+    def then(self, step: Callable[[Answer], Answer]) -> AnswerStream:
+        """Apply ``step`` to the finished answer (e.g. add who can help); returns this stream."""
+        finish = self._finish
+        self._finish = lambda text: step(finish(text))
+        return self
 
     def complete(self) -> Answer:
         """Consume the whole stream and return the answer."""

@@ -22,6 +22,7 @@ from kb.db.accounts import (
     user_for_token,
 )
 from kb.db.audit import list_events, log_event
+from kb.db.directory import DirectoryEntry, DirectoryError  # registers the partner_directory table
 from kb.db.engine import DatabaseError, dispose_engines, init_db, session_scope
 from kb.db.history import (
     ExchangeFilter,
@@ -51,6 +52,8 @@ __all__ = [
     "AuditEvent",
     "Conversation",
     "DatabaseError",
+    "DirectoryEntry",
+    "DirectoryError",
     "Exchange",
     "ExchangeFilter",
     "ExchangeRow",

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
@@ -32,12 +33,14 @@ from kb.db import (
     session_scope,
     start_conversation,
 )
+from kb.db.engine import alembic_config
 from kb.db.models import Base
 from alembic.script import ScriptDirectory
 from kb.db.engine import alembic_config
 
 ALL_TABLES = {"users", "login_sessions", "conversations", "exchanges", "feedback", "reviews", "audit_events",
-              "organisations", "documents", "document_versions", "store_state"}
+              "organisations", "documents", "document_versions", "store_state",
+              "partner_directory"}
 
 
 def _assert_schema_matches_models(engine: Engine) -> None:

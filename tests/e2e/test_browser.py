@@ -76,6 +76,16 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path, attempts: int 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    yield from _serve(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def refusing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """A second app that refuses every question (the tiny test model has no fitted refusal model)."""
+    yield from _serve(tmp_path_factory, KB_REFUSAL_THRESHOLD="5")
+
+
+def _serve(tmp_path_factory: pytest.TempPathFactory, **extra_env: str) -> Iterator[dict]:
     base = tmp_path_factory.mktemp("e2e")
     model = build_tiny_model(base / "model", model_texts(ROOT) + [" ".join(DOCX_TEXT), DOCX_TITLE])
     env = {
@@ -86,6 +96,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         "HF_HUB_OFFLINE": "1",
         "ANONYMIZED_TELEMETRY": "False",
         "PYTHONPATH": str(ROOT),
+        "KB_PARTNER_MATCH_FLOOR": "0.05",  # the tiny test model's similarities are lower than the real model's
+        **extra_env,
     }
     for name in ("KB_STORE_DIR", "KB_DATABASE_URL", "KB_CHROMA_HOST", "KB_MODELS_DIR"):
         env.pop(name, None)
@@ -93,6 +105,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     docs = write_docs(base / "docs", E2E_DOCS)
     shutil.copyfile(TABLE_GUIDE, docs / TABLE_GUIDE.name)
     subprocess.run([sys.executable, "-m", "kb.cli", "ingest", str(docs)], cwd=ROOT, env=env, check=True,
+                   capture_output=True, timeout=300)
+    # first-run set-up without a model install: loads the starter partner directory (knowledge_base/partners.yaml)
+    subprocess.run([sys.executable, "-m", "kb.cli", "setup", "--skip-model"], cwd=ROOT, env=env, check=True,
                    capture_output=True, timeout=300)
     # the partner account, made with kb.db accounts
     from kb.db import create_user, dispose_engines, init_db, session_scope
@@ -496,4 +511,23 @@ def test_phone_view_starts_at_the_answer_and_screenshots(page, server):
         mobile.screenshot(path=str(ARTIFACTS / "e2e-10-phone.png"))
     finally:
         phone.close()
+
+
+def test_a_refused_question_names_a_partner_with_its_contact_routes(page, refusing_server):
+    page.goto(refusing_server["url"])
+    page.get_by_text("Vraag het SamenWeten").first.wait_for()
+    message = ask(page, "Hoe richten we een zorgcoöperatie op voor de zorg aan ouderen in ons dorp?")
+    text = message.inner_text()
+    assert "Dat staat niet in de bronnen" in text
+    assert "Wie kan je hierbij helpen?" in text and "Nederland Zorgt Voor Elkaar" in text
+    assert "ondersteuningsteam@nlzve.nl" in text and "0800-8010" in text and "werkdagen 09.00–17.00" in text
+    assert message.get_by_role("link", name="Website openen").first.get_attribute("href") == (
+        "https://www.nlzorgtvoorelkaar.nl"
+    )
+    shot(page, "8-refusal-with-partner")
+    message.get_by_role("link", name="Over Nederland Zorgt Voor Elkaar in de partnergids").click()
+    wait_idle(page)
+    page.get_by_role("heading", name="Partnergids").wait_for()
+    page.get_by_text("Landelijk netwerk van en voor burgerinitiatieven in zorg en welzijn").wait_for()
+    assert "org=nederland" in page.url
     assert not page.errors
