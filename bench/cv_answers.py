@@ -44,9 +44,17 @@ def answer_once(kb, questions: list[EvalQuestion]) -> list[Answered]:
             seconds = time.perf_counter() - start
             retrieved = sorted(answer.hits, key=lambda h: h.rank)  # the answer numbers its cited sources first
             features = assistant.evidence(answer.standalone_query, retrieved)
-            out.append(Answered(q, answer.text, [RetrievedItem.from_hit(c.hit) for c in answer.citations],
-                                features, seconds, len(_WORDS.findall(lead_text(answer.text))),
-                                [RetrievedItem.from_hit(h) for h in retrieved]))
+            out.append(
+                Answered(
+                    q,
+                    answer.text,
+                    [RetrievedItem.from_hit(c.hit) for c in answer.citations],
+                    features,
+                    seconds,
+                    len(_WORDS.findall(lead_text(answer.text))),
+                    [RetrievedItem.from_hit(h) for h in retrieved],
+                )
+            )
     finally:
         assistant.settings = original
     return out
@@ -57,8 +65,9 @@ def lead_text(text: str) -> str:
     return text.split("\n\nMeer uit de bronnen", 1)[0]
 
 
-def run_answers_cv(kb, questions: list[EvalQuestion], folds: list[list[int]], write_model: bool = False,
-                   label: str = "dev (140)") -> dict:
+def run_answers_cv(
+    kb, questions: list[EvalQuestion], folds: list[list[int]], write_model: bool = False, label: str = "dev (140)"
+) -> dict:
     answered = answer_once(kb, questions)
     per_fold = []
     outcomes: dict[int, str] = {}
@@ -71,17 +80,26 @@ def run_answers_cv(kb, questions: list[EvalQuestion], folds: list[list[int]], wr
             verdict = model.decide(a.features)
             outcomes[i] = verdict.outcome
             refused = verdict.refused
-            runs.append(AnswerRun(a.question, "Dat staat niet in de bronnen." if refused else a.text, refused,
-                                  [] if refused else a.cited, a.seconds))
+            runs.append(
+                AnswerRun(
+                    a.question,
+                    "Dat staat niet in de bronnen." if refused else a.text,
+                    refused,
+                    [] if refused else a.cited,
+                    a.seconds,
+                )
+            )
         report = score_answers(runs).overall
         answerable = [i for i in test if not questions[i].is_negative]
-        per_fold.append({
-            "key facts": report.must_contain,
-            "cites gold/acceptable": report.citation,
-            "negatives refused": report.refusal,
-            "wrongly refused": report.wrong_refusal,
-            "uncertain (answerable)": sum(outcomes[i] == "uncertain" for i in answerable) / max(1, len(answerable)),
-        })
+        per_fold.append(
+            {
+                "key facts": report.must_contain,
+                "cites gold/acceptable": report.citation,
+                "negatives refused": report.refusal,
+                "wrongly refused": report.wrong_refusal,
+                "uncertain (answerable)": sum(outcomes[i] == "uncertain" for i in answerable) / max(1, len(answerable)),
+            }
+        )
     # the real retriever (the product's default settings) on the same folds
     from bench.cv_retrieval import metrics
     from kb.evaluation import first_match_rank
@@ -89,10 +107,15 @@ def run_answers_cv(kb, questions: list[EvalQuestion], folds: list[list[int]], wr
     real = []
     for f in range(len(folds)):
         _, test = train_test(folds, f)
-        real.append(metrics([first_match_rank(questions[i], answered[i].retrieved)
-                             for i in test if not questions[i].is_negative]))
-    print(f"\nReal pipeline retrieval ({len(answered[0].retrieved)} sources, default settings): "
-          + ", ".join(f"{k} {spread([r[k] for r in real])}" for k in ("R@1", "R@5", "MRR")))
+        real.append(
+            metrics(
+                [first_match_rank(questions[i], answered[i].retrieved) for i in test if not questions[i].is_negative]
+            )
+        )
+    print(
+        f"\nReal pipeline retrieval ({len(answered[0].retrieved)} sources, default settings): "
+        + ", ".join(f"{k} {spread([r[k] for r in real])}" for k in ("R@1", "R@5", "MRR"))
+    )
     # without any refusal: the answerer's own ceiling
     ceiling = score_answers([AnswerRun(a.question, a.text, False, a.cited, a.seconds) for a in answered]).overall
     print(f"\n## Answers and refusal, {label} (5-fold CV, held-out mean ± sd; real pipeline)\n")
@@ -102,14 +125,22 @@ def run_answers_cv(kb, questions: list[EvalQuestion], folds: list[list[int]], wr
         values = [p[key] for p in per_fold]
         print(f"| {key} | {spread(values)} | {', '.join('—' if v is None else f'{v:.2f}' for v in values)} |")
     lead = sorted(a.lead_words for a in answered if not a.question.is_negative)
-    print(f"\nWithout refusal (all {len(answered)}): key facts {ceiling.must_contain:.3f}, cites {ceiling.citation:.3f}."
-          f" Words before the supporting passages: median {lead[len(lead)//2]}, p90 {lead[int(len(lead)*0.9)]}."
-          f" Answer time median {sorted(a.seconds for a in answered)[len(answered)//2]*1000:.0f} ms.")
-    wrong = [(questions[i].id, outcomes[i]) for i in outcomes if outcomes[i] == "refuse" and not questions[i].is_negative]
+    print(
+        f"\nWithout refusal (all {len(answered)}): key facts {ceiling.must_contain:.3f}, cites {ceiling.citation:.3f}."
+        f" Words before the supporting passages: median {lead[len(lead) // 2]}, p90 {lead[int(len(lead) * 0.9)]}."
+        f" Answer time median {sorted(a.seconds for a in answered)[len(answered) // 2] * 1000:.0f} ms."
+    )
+    wrong = [
+        (questions[i].id, outcomes[i]) for i in outcomes if outcomes[i] == "refuse" and not questions[i].is_negative
+    ]
     missed = [(questions[i].id, outcomes[i]) for i in outcomes if outcomes[i] != "refuse" and questions[i].is_negative]
     print(f"Held-out wrong refusals: {wrong}; negatives not refused: {missed}")
-    result = {"folds": per_fold, "real_retrieval": real, "outcomes": {questions[i].id: o for i, o in outcomes.items()},
-              "features": {a.question.id: a.features for a in answered}}
+    result = {
+        "folds": per_fold,
+        "real_retrieval": real,
+        "outcomes": {questions[i].id: o for i, o in outcomes.items()},
+        "features": {a.question.id: a.features for a in answered},
+    }
     if write_model:
         model = fit_model([a.features for a in answered], [not a.question.is_negative for a in answered])
         model.save(kb.settings.embed_model)

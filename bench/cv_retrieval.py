@@ -157,11 +157,13 @@ def v_linear(sig: Signals, p: dict) -> np.ndarray:
 
 def v_rrf(sig: Signals, p: dict) -> np.ndarray:
     """Reciprocal-rank fusion of Gemma with BM25 (and e5), as the product's hybrid mode."""
+
     def rr(x: np.ndarray) -> np.ndarray:
         order = np.argsort(-x, axis=1)
         r = np.empty_like(order)
         r[np.arange(x.shape[0])[:, None], order] = np.arange(1, x.shape[1] + 1)
         return 1.0 / (60 + r)
+
     s = rr(sig.dense["embeddinggemma-300m"])
     s = s + p.get("w_bm25", 0) * rr(sig.bm25)
     s = s + p.get("w_e5", 0) * rr(sig.dense["multilingual-e5-small"])
@@ -236,7 +238,10 @@ def learned_ranker(sig: Signals, folds: list[list[int]], pool: int = 50) -> CVRe
     """Pointwise logistic regression over the candidate pool (top ``pool`` of Gemma and of BM25), trained on
     the training folds' answerable questions, applied to the held-out fold."""
     g = sig.dense["embeddinggemma-300m"]
-    cands = [np.unique(np.r_[np.argsort(-g[qi])[:pool], np.argsort(-sig.bm25[qi])[:pool]]) for qi in range(len(sig.questions))]
+    cands = [
+        np.unique(np.r_[np.argsort(-g[qi])[:pool], np.argsort(-sig.bm25[qi])[:pool]])
+        for qi in range(len(sig.questions))
+    ]
     feats = [_features(sig, qi, cands[qi]) for qi in range(len(sig.questions))]
     held, chosen = [], []
     combined: list[list[int]] = [[] for _ in sig.questions]
@@ -263,8 +268,9 @@ def learned_ranker(sig: Signals, folds: list[list[int]], pool: int = 50) -> CVRe
 def bridge_matrix(sig: Signals, chunk_ids: list[str], graph) -> list[tuple[int, np.ndarray]]:
     """Per guide chunk that cites articles: (guide index, article chunk indices)."""
     index = {cid: i for i, cid in enumerate(chunk_ids)}
-    return [(index[g], np.array([index[a] for a in arts if a in index]))
-            for g, arts in graph.cites.items() if g in index]
+    return [
+        (index[g], np.array([index[a] for a in arts if a in index])) for g, arts in graph.cites.items() if g in index
+    ]
 
 
 def lift_by_guides(s: np.ndarray, links: list[tuple[int, np.ndarray]], weight: float, pool: int = 10) -> np.ndarray:
@@ -288,4 +294,5 @@ def lift_by_guides(s: np.ndarray, links: list[tuple[int, np.ndarray]], weight: f
 def v_bridge(links: list[tuple[int, np.ndarray]]) -> Variant:
     def variant(sig: Signals, p: dict) -> np.ndarray:
         return lift_by_guides(v_linear(sig, p), links, p.get("w_bridge", 0.0), p.get("pool", 10))
+
     return variant

@@ -25,8 +25,10 @@ from ingest.pipeline import collect_files  # noqa: E402
 from kb.precision import detect_cpu  # noqa: E402
 
 # ../shared/bench next to the project; from a git worktree (/work/wt/NAME) one level further up
-SHARED = next((d / "shared" / "bench" for d in (ROOT.parent, ROOT.parent.parent) if (d / "shared" / "bench").exists()),
-              ROOT.parent / "shared" / "bench")
+SHARED = next(
+    (d / "shared" / "bench" for d in (ROOT.parent, ROOT.parent.parent) if (d / "shared" / "bench").exists()),
+    ROOT.parent / "shared" / "bench",
+)
 
 
 def ingest_cmd(files: list[Path]) -> list[str]:
@@ -37,15 +39,22 @@ def run(halves: list[list[Path]], concurrent: bool, extra_env: dict[str, str]) -
     with tempfile.TemporaryDirectory(prefix="conc-bench-") as tmp:
         envs = []
         for i in range(len(halves)):
-            env = {**os.environ, "KB_DATA_DIR": f"{tmp}/d{i}", "KB_PASSAGE_VECTORS": "false",
-                   "PYTHONPATH": str(ROOT), **extra_env}
+            env = {
+                **os.environ,
+                "KB_DATA_DIR": f"{tmp}/d{i}",
+                "KB_PASSAGE_VECTORS": "false",
+                "PYTHONPATH": str(ROOT),
+                **extra_env,
+            }
             envs.append(env)
         t0 = time.perf_counter()
         each: list[float] = []
         if concurrent:
             starts = [time.perf_counter()]
-            procs = [subprocess.Popen(ingest_cmd(h), env=e, cwd=ROOT, stdout=subprocess.DEVNULL)
-                     for h, e in zip(halves, envs)]
+            procs = [
+                subprocess.Popen(ingest_cmd(h), env=e, cwd=ROOT, stdout=subprocess.DEVNULL)
+                for h, e in zip(halves, envs)
+            ]
             for p in procs:
                 p.wait()
                 each.append(time.perf_counter() - starts[0])

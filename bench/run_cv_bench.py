@@ -64,14 +64,24 @@ def subset(corpus: Corpus, keep) -> tuple[Corpus, np.ndarray]:
     kept = [i for i, c in enumerate(corpus.chunks) if keep(c)]
     new_index = {old: new for new, old in enumerate(kept)}
     rows = np.array([r for r, p in enumerate(corpus.parent) if int(p) in new_index])
-    sub = Corpus([corpus.chunks[i] for i in kept], [corpus.texts[r] for r in rows], [corpus.headers[r] for r in rows],
-                 np.array([new_index[int(corpus.parent[r])] for r in rows]), corpus.vectors[rows],
-                 corpus.fingerprint + f"-sub{len(kept)}")
+    sub = Corpus(
+        [corpus.chunks[i] for i in kept],
+        [corpus.texts[r] for r in rows],
+        [corpus.headers[r] for r in rows],
+        np.array([new_index[int(corpus.parent[r])] for r in rows]),
+        corpus.vectors[rows],
+        corpus.fingerprint + f"-sub{len(kept)}",
+    )
     return sub, rows
 
 
-def build_signals(kb, corpus: Corpus, questions: list[EvalQuestion], models=(GEMMA, E5),
-                  other_vectors: dict[str, np.ndarray] | None = None) -> cvr.Signals:
+def build_signals(
+    kb,
+    corpus: Corpus,
+    questions: list[EvalQuestion],
+    models=(GEMMA, E5),
+    other_vectors: dict[str, np.ndarray] | None = None,
+) -> cvr.Signals:
     chunks = corpus.chunks
     texts = [q.question for q in questions]
     expander = QueryExpander.from_store(kb.store)
@@ -143,10 +153,16 @@ def retrieval_variants(sig: cvr.Signals, folds) -> list[cvr.CVResult]:
         ("Gemma + w·document aggregate", cvr.v_linear, cvr.grid(w_doc=(0.0, 0.1, 0.25, 0.5, 1.0))),
         ("Gemma, pseudo-relevance feedback", cvr.v_linear, cvr.grid(prf=(0.0, 0.1, 0.2, 0.3, 0.5))),
         ("Gemma + w·glossary variant", cvr.v_linear, cvr.grid(w_var=W)),
-        ("Gemma + e5 + BM25 + doc (grid)", cvr.v_linear,
-         cvr.grid(w_e5=(0.0, 0.5, 1.0), w_bm25=(0.0, 0.1, 0.2), w_doc=(0.0, 0.25, 0.5))),
-        ("Gemma + BM25 + doc (no 2nd model)", cvr.v_linear,
-         cvr.grid(w_bm25=(0.0, 0.05, 0.1, 0.2), w_doc=(0.0, 0.1, 0.25, 0.5), w_var=(0.0, 0.5))),
+        (
+            "Gemma + e5 + BM25 + doc (grid)",
+            cvr.v_linear,
+            cvr.grid(w_e5=(0.0, 0.5, 1.0), w_bm25=(0.0, 0.1, 0.2), w_doc=(0.0, 0.25, 0.5)),
+        ),
+        (
+            "Gemma + BM25 + doc (no 2nd model)",
+            cvr.v_linear,
+            cvr.grid(w_bm25=(0.0, 0.05, 0.1, 0.2), w_doc=(0.0, 0.1, 0.25, 0.5), w_var=(0.0, 0.5)),
+        ),
     ]
     results = [cvr.cross_validate(sig, folds, name, fn, params) for name, fn, params in runs]
     results.append(cvr.learned_ranker(sig, folds))
@@ -170,8 +186,11 @@ def main() -> int:
     ap.add_argument("--answers", action="store_true", help="antwoorden en weigeren door de echte pijplijn")
     ap.add_argument("--starter", action="store_true", help="eval/starter.jsonl op de starter-KB")
     ap.add_argument("--json", type=Path, help="alle resultaten ook als JSON hierheen")
-    ap.add_argument("--write-model", action="store_true",
-                    help="het weigermodel, gefit op alle 140 vragen, opslaan in kb/answering/refusal_model.json")
+    ap.add_argument(
+        "--write-model",
+        action="store_true",
+        help="het weigermodel, gefit op alle 140 vragen, opslaan in kb/answering/refusal_model.json",
+    )
     ap.add_argument("--combined-store", type=Path, default=CACHE / "store-combined")
     args = ap.parse_args()
     questions = load_questions(SHARED / "dev.jsonl") + load_questions(SHARED / "dev-extra.jsonl")
@@ -203,8 +222,13 @@ def bridge_variants(sig: cvr.Signals, folds, links) -> list[cvr.CVResult]:
     return [
         cvr.cross_validate(sig, folds, "Gemma dense", cvr.v_dense, [{"model": GEMMA}]),
         cvr.cross_validate(sig, folds, "Gemma + 0.05·BM25 (default)", cvr.v_linear, [{"w_bm25": 0.05}]),
-        cvr.cross_validate(sig, folds, "Gemma + 0.05·BM25 + guide bridge", bridge,
-                           cvr.grid(w_bm25=(0.05,), w_bridge=(0.0, 0.25, 0.5, 0.75, 0.9, 1.0))),
+        cvr.cross_validate(
+            sig,
+            folds,
+            "Gemma + 0.05·BM25 + guide bridge",
+            bridge,
+            cvr.grid(w_bm25=(0.05,), w_bridge=(0.0, 0.25, 0.5, 0.75, 0.9, 1.0)),
+        ),
     ]
 
 
@@ -219,8 +243,10 @@ def combined_store(args, questions, folds) -> dict:
     documents = kb.store.list_documents()
     starter = load_questions(ROOT / "eval" / "starter.jsonl")
     starter_folds = stratified_folds(starter, 5, seed=0)
-    print(f"\nCombined store: {len(corpus.chunks)} chunks, {len(corpus.texts)} vectors; "
-          f"starter questions {len(starter)} (folds {[len(f) for f in starter_folds]})")
+    print(
+        f"\nCombined store: {len(corpus.chunks)} chunks, {len(corpus.texts)} vectors; "
+        f"starter questions {len(starter)} (folds {[len(f) for f in starter_folds]})"
+    )
     for front in (False, True):
         graph = CitationGraph.build(corpus.chunks, documents, front_matter=front)
         print(f"Guide chunks citing articles (front matter {'on' if front else 'off'}): {len(graph)}")
@@ -231,29 +257,39 @@ def combined_store(args, questions, folds) -> dict:
         sig = build_signals(kb, corpus, questions, models=(GEMMA,))
         links = cvr.bridge_matrix(sig, ids, graph)
         results = bridge_variants(sig, folds, links)
-        results.append(cvr.cross_validate(sig, folds, "Gemma + guide bridge (text references only)",
-                                          cvr.v_bridge(cvr.bridge_matrix(sig, ids, graph_text)),
-                                          cvr.grid(w_bm25=(0.05,), w_bridge=(0.0, 0.25, 0.5, 0.75, 0.9, 1.0))))
+        results.append(
+            cvr.cross_validate(
+                sig,
+                folds,
+                "Gemma + guide bridge (text references only)",
+                cvr.v_bridge(cvr.bridge_matrix(sig, ids, graph_text)),
+                cvr.grid(w_bm25=(0.05,), w_bridge=(0.0, 0.25, 0.5, 0.75, 0.9, 1.0)),
+            )
+        )
         print_retrieval(results, "Retrieval, dev questions on bench corpus + starter KB (5-fold CV)")
         out["combined_dev"] = {r.name: {"folds": r.folds, "chosen": r.chosen} for r in results}
     if args.starter:
         sig = build_signals(kb, corpus, starter, models=(GEMMA,))
-        results = short_variants(sig, starter_folds) + bridge_variants(sig, starter_folds,
-                                                                          cvr.bridge_matrix(sig, ids, graph))
+        results = short_variants(sig, starter_folds) + bridge_variants(
+            sig, starter_folds, cvr.bridge_matrix(sig, ids, graph)
+        )
         print_retrieval(results, "Retrieval, starter questions on bench corpus + starter KB (5-fold CV)")
         out["combined_starter"] = {r.name: {"folds": r.folds, "chosen": r.chosen} for r in results}
         sub, _rows = subset(corpus, lambda c: c.partner != "Benchmark")
         sig = build_signals(kb, sub, starter, models=(GEMMA,))
         sub_ids = [c.chunk_id for c in sub.chunks]
         results = short_variants(sig, starter_folds)
-        print_retrieval(results, f"Retrieval, starter questions on the starter KB alone ({len(sub.chunks)} chunks, 5-fold CV)")
+        print_retrieval(
+            results, f"Retrieval, starter questions on the starter KB alone ({len(sub.chunks)} chunks, 5-fold CV)"
+        )
         out["starter"] = {r.name: {"folds": r.folds, "chosen": r.chosen} for r in results}
         del sub_ids
         if args.answers:
             from bench.cv_answers import run_answers_cv
 
-            out["starter_answers"] = run_answers_cv(kb, starter, starter_folds,
-                                                    label=f"starter ({len(starter)}) on bench corpus + starter KB")
+            out["starter_answers"] = run_answers_cv(
+                kb, starter, starter_folds, label=f"starter ({len(starter)}) on bench corpus + starter KB"
+            )
     return out
 
 

@@ -74,7 +74,7 @@ def main() -> int:
     texts = texts[:16]
     queries = [f"task: question answering | query: {q}" for q in QUESTIONS]
     model = load_sentence_transformer(settings.embed_model, settings.resolved_models_dir(), dtype="float32")
-    enc = lambda m: (lambda t: m.encode(list(t), batch_size=16, convert_to_numpy=True))  # noqa: E731
+    enc = lambda m: lambda t: m.encode(list(t), batch_size=16, convert_to_numpy=True)  # noqa: E731
     rows = []
     base_doc_t, base_doc = timed(enc(model), texts)
     base_q_t, base_q = timed(enc(model), queries)
@@ -87,7 +87,7 @@ def main() -> int:
         rows.append((name, doc_t, q_t, float(cos.mean()), float(cos.min())))
         print(f"  {name}: klaar", file=sys.stderr)
 
-    import torch  # noqa: PLC0415
+    import torch
 
     compare("torch bfloat16", enc(copy.deepcopy(model).to(torch.bfloat16)))
     q8 = torch.ao.quantization.quantize_dynamic(copy.deepcopy(model), {torch.nn.Linear}, dtype=torch.qint8)
@@ -96,7 +96,7 @@ def main() -> int:
     if not args.no_onnx:
         try:
             compare("ONNX Runtime (float32)", onnx_encoder(model))
-        except Exception as exc:  # noqa: BLE001 - report, do not hide
+        except Exception as exc:
             rows.append((f"ONNX Runtime: export mislukt ({type(exc).__name__}: {str(exc)[:120]})", 0, 0, 0, 0))
     print(f"CPU: {detect_cpu().describe()}; torch-threads {torch.get_num_threads()}")
     print(f"{len(texts)} documentteksten (startkennisbank, met titelslot), {len(queries)} vragen\n")
@@ -109,8 +109,8 @@ def main() -> int:
 
 def onnx_encoder(model):
     """Export transformer + pooling + dense layers + normalize to ONNX; an encode function on ORT."""
-    import onnxruntime as ort  # noqa: PLC0415
-    import torch  # noqa: PLC0415
+    import onnxruntime as ort
+    import torch
 
     class Wrapped(torch.nn.Module):
         def __init__(self, st) -> None:
@@ -126,10 +126,14 @@ def onnx_encoder(model):
     path = Path(tempfile.mkdtemp()) / "gemma.onnx"
     t0 = time.perf_counter()
     torch.onnx.export(
-        Wrapped(model).eval(), (sample["input_ids"], sample["attention_mask"]), str(path),
-        input_names=["input_ids", "attention_mask"], output_names=["embedding"],
+        Wrapped(model).eval(),
+        (sample["input_ids"], sample["attention_mask"]),
+        str(path),
+        input_names=["input_ids", "attention_mask"],
+        output_names=["embedding"],
         dynamic_axes={"input_ids": {0: "b", 1: "s"}, "attention_mask": {0: "b", 1: "s"}, "embedding": {0: "b"}},
-        opset_version=18, dynamo=False,
+        opset_version=18,
+        dynamo=False,
     )
     print(f"  ONNX-export {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     opts = ort.SessionOptions()
@@ -139,9 +143,18 @@ def onnx_encoder(model):
     def encode(texts):
         outs = []
         for start in range(0, len(texts), 16):
-            batch = tok(list(texts[start : start + 16]), padding=True, truncation=True, max_length=512, return_tensors="np")
-            outs.append(session.run(None, {"input_ids": batch["input_ids"].astype(np.int64),
-                                           "attention_mask": batch["attention_mask"].astype(np.int64)})[0])
+            batch = tok(
+                list(texts[start : start + 16]), padding=True, truncation=True, max_length=512, return_tensors="np"
+            )
+            outs.append(
+                session.run(
+                    None,
+                    {
+                        "input_ids": batch["input_ids"].astype(np.int64),
+                        "attention_mask": batch["attention_mask"].astype(np.int64),
+                    },
+                )[0]
+            )
         return np.vstack(outs)
 
     return encode

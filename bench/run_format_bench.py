@@ -48,8 +48,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from ingest.document import Block  # noqa: E402
 from ingest.loaders import markdown as markdown_loader  # noqa: E402
 
-SHARED = next((p / "shared" / "bench" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared" / "bench").exists()),
-              ROOT.parent / "shared" / "bench")  # ../shared, also from a git worktree one folder deeper
+SHARED = next(
+    (p / "shared" / "bench" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared" / "bench").exists()),
+    ROOT.parent / "shared" / "bench",
+)  # ../shared, also from a git worktree one folder deeper
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FORMATS = ("markdown", "pdf-fpdf2", "docx-python-docx", "pdf-libreoffice", "pdf-chromium")
 HEADING_PT = {1: 18.0, 2: 15.0, 3: 12.5, 4: 11.5, 5: 11.0, 6: 10.5}
@@ -170,9 +172,19 @@ def render_libreoffice(docx_dir: Path, target_dir: Path) -> None:
             out.mkdir(parents=True, exist_ok=True)
             files = sorted(str(p) for p in folder.glob("*.docx"))
             subprocess.run(
-                [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
-                 "pdf:writer_pdf_Export", "--outdir", str(out), *files],
-                check=True, capture_output=True, timeout=900,
+                [
+                    soffice,
+                    f"-env:UserInstallation=file://{profile}",
+                    "--headless",
+                    "--convert-to",
+                    "pdf:writer_pdf_Export",
+                    "--outdir",
+                    str(out),
+                    *files,
+                ],
+                check=True,
+                capture_output=True,
+                timeout=900,
             )
 
 
@@ -184,8 +196,10 @@ def render_chromium(source: Path, target: Path, html_dir: Path) -> Path:
     if not chromium:
         raise RuntimeError("Chromium ontbreekt (Debian: apt-get install chromium)")
     title, blocks = markdown_blocks(source)
-    parts = [f"<html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-             "<style>body{font-family:serif;font-size:11pt;margin:2cm}</style></head><body>"]
+    parts = [
+        f"<html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        "<style>body{font-family:serif;font-size:11pt;margin:2cm}</style></head><body>"
+    ]
     for block in blocks:
         if block.is_heading:
             parts.append(f"<h{block.heading_level}>{html.escape(block.text)}</h{block.heading_level}>")
@@ -196,8 +210,20 @@ def render_chromium(source: Path, target: Path, html_dir: Path) -> Path:
     page = html_dir / f"{source.stem}.html"
     page.write_text("".join(parts), encoding="utf-8")
     target.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-extensions",
-                    f"--print-to-pdf={target}", str(page)], check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-extensions",
+            f"--print-to-pdf={target}",
+            str(page),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     return target
 
 
@@ -336,10 +362,19 @@ class _Chunked:
         chunker = SectionChunker(settings.chunk_size, settings.chunk_overlap)
         self.items = []
         for path in sorted(p for p in folder.rglob("*") if p.suffix in (".md", ".pdf", ".docx")):
-            document = load_file(path, max_bytes=settings.max_file_bytes, max_unpacked_bytes=settings.max_unpacked_bytes)
+            document = load_file(
+                path, max_bytes=settings.max_file_bytes, max_unpacked_bytes=settings.max_unpacked_bytes
+            )
             for chunk in chunker.chunk(document):
-                self.items.append(SimpleNamespace(source=path.name, index=chunk.index, text=chunk.text,
-                                                  section=chunk.section, page_start=chunk.page_start))
+                self.items.append(
+                    SimpleNamespace(
+                        source=path.name,
+                        index=chunk.index,
+                        text=chunk.text,
+                        section=chunk.section,
+                        page_start=chunk.page_start,
+                    )
+                )
         self.store = self
 
     def iter_chunks(self) -> Any:
@@ -387,8 +422,11 @@ def main() -> int:
     ap.add_argument("--formats", default=",".join(FORMATS))
     ap.add_argument("--model", default="multilingual-e5-small")
     ap.add_argument("--rerender", action="store_true", help="render the corpus again")
-    ap.add_argument("--structure-only", action="store_true",
-                    help="only load and chunk (no model, no store): chunks and heading-path agreement per format")
+    ap.add_argument(
+        "--structure-only",
+        action="store_true",
+        help="only load and chunk (no model, no store): chunks and heading-path agreement per format",
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if not args.corpus.exists() or not all(q.exists() for q in args.questions):
@@ -432,26 +470,40 @@ def main() -> int:
         with_path = sum(1 for c in kb.store.iter_chunks() if c.section and c.source != GLOSSARY)
         articles = sum(1 for c in kb.store.iter_chunks() if any(h.startswith("art. ") for h in c.section))
         row = {
-            "format": fmt, "chunks": chunks, "with_heading_path": with_path, "under_article": articles,
-            "recall@1": report.overall.recall[1], "recall@5": report.overall.recall[5],
-            "recall@10": report.overall.recall[10], "mrr": report.overall.mrr, "n": report.overall.n,
-            "heading_path_equal": agreement, "failed_files": failed,
-            "render_s": round(render_s, 1), "ingest_s": round(ingest_s, 1),  # ingest_s: load + chunk + new vectors
+            "format": fmt,
+            "chunks": chunks,
+            "with_heading_path": with_path,
+            "under_article": articles,
+            "recall@1": report.overall.recall[1],
+            "recall@5": report.overall.recall[5],
+            "recall@10": report.overall.recall[10],
+            "mrr": report.overall.mrr,
+            "n": report.overall.n,
+            "heading_path_equal": agreement,
+            "failed_files": failed,
+            "render_s": round(render_s, 1),
+            "ingest_s": round(ingest_s, 1),  # ingest_s: load + chunk + new vectors
         }
         rows.append(row)
-        print(f"{fmt}: R@5 {row['recall@5']:.3f}, koppad gelijk {agreement:.3f}, {chunks} stukken, "
-              f"ingest {ingest_s:.0f} s (vectoren berekend tot nu toe: {_CACHE['embedder'].computed})",
-              file=sys.stderr)
+        print(
+            f"{fmt}: R@5 {row['recall@5']:.3f}, koppad gelijk {agreement:.3f}, {chunks} stukken, "
+            f"ingest {ingest_s:.0f} s (vectoren berekend tot nu toe: {_CACHE['embedder'].computed})",
+            file=sys.stderr,
+        )
 
     base = rows[0]
     print(f"\nCPU: {cpu_name()}; model {args.model}; {base['n']} beantwoordbare van {len(questions)} dev-vragen\n")
-    print("| format × generator | chunks | under `art. …` | R@1 | R@5 | ΔR@5 vs Markdown | R@10 | MRR | heading path = Markdown | ingest s |")
+    print(
+        "| format × generator | chunks | under `art. …` | R@1 | R@5 | ΔR@5 vs Markdown | R@10 | MRR | heading path = Markdown | ingest s |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         delta = row["recall@5"] - base["recall@5"]
-        print(f"| {row['format']} | {row['chunks']} | {row['under_article']} | {row['recall@1']:.3f} | "
-              f"{row['recall@5']:.3f} | {delta:+.3f} | {row['recall@10']:.3f} | {row['mrr']:.3f} | "
-              f"{row['heading_path_equal']:.3f} | {row['ingest_s']:.0f} |")
+        print(
+            f"| {row['format']} | {row['chunks']} | {row['under_article']} | {row['recall@1']:.3f} | "
+            f"{row['recall@5']:.3f} | {delta:+.3f} | {row['recall@10']:.3f} | {row['mrr']:.3f} | "
+            f"{row['heading_path_equal']:.3f} | {row['ingest_s']:.0f} |"
+        )
     ok = all(base["recall@5"] - r["recall@5"] <= 0.03 and r["heading_path_equal"] >= 0.95 for r in rows)
     print(f"\nDoelen (R@5 binnen 0,03 van Markdown, koppad gelijk ≥ 0,95): {'gehaald' if ok else 'NIET gehaald'}")
     if args.json:

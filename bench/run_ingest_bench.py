@@ -33,8 +33,10 @@ from kb.precision import detect_cpu  # noqa: E402
 from kb.service import KnowledgeBase  # noqa: E402
 
 # ../shared/bench next to the project; from a git worktree (/work/wt/NAME) one level further up
-SHARED = next((d / "shared" / "bench" for d in (ROOT.parent, ROOT.parent.parent) if (d / "shared" / "bench").exists()),
-              ROOT.parent / "shared" / "bench")
+SHARED = next(
+    (d / "shared" / "bench" for d in (ROOT.parent, ROOT.parent.parent) if (d / "shared" / "bench").exists()),
+    ROOT.parent / "shared" / "bench",
+)
 
 
 def main() -> int:
@@ -67,18 +69,23 @@ def main() -> int:
         vectors = kb.store.chunks.count()
         # the same texts, the same model, one raw call: what embedding alone costs
         t1 = time.perf_counter()
-        embedder.model.encode(texts, batch_size=settings.embed_batch_size, convert_to_numpy=True,
-                              show_progress_bar=False)
+        embedder.model.encode(
+            texts, batch_size=settings.embed_batch_size, convert_to_numpy=True, show_progress_bar=False
+        )
         raw = time.perf_counter() - t1
     cpu = detect_cpu()
     decision = embedder.precision
-    import torch  # noqa: PLC0415
+    import torch
 
     print(f"CPU: {cpu.describe()}")
-    print(f"Precisie: {decision.describe() if decision else '?'} [{getattr(decision, 'source', '?')}]; "
-          f"torch-threads {torch.get_num_threads()}; model laden {load_s:.1f} s")
-    print(f"Corpus: {len(files)} bestanden, {report.count('added')} ingelezen, {len(report.failed)} mislukt; "
-          f"passage-vectoren {'uit' if not settings.passage_vectors else 'aan'}")
+    print(
+        f"Precisie: {decision.describe() if decision else '?'} [{getattr(decision, 'source', '?')}]; "
+        f"torch-threads {torch.get_num_threads()}; model laden {load_s:.1f} s"
+    )
+    print(
+        f"Corpus: {len(files)} bestanden, {report.count('added')} ingelezen, {len(report.failed)} mislukt; "
+        f"passage-vectoren {'uit' if not settings.passage_vectors else 'aan'}"
+    )
     print("| meting | waarde |\n|---|---:|")
     print(f"| stukken (chunks) | {chunks} |")
     print(f"| vectoren | {vectors} ({vectors / max(1, chunks):.2f} per stuk) |")

@@ -26,14 +26,16 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.run_retrieval_bench import prepare  # noqa: E402
-from kb.precision import detect_cpu  # noqa: E402
 from kb.config import Settings  # noqa: E402
 from kb.evaluation import load_questions  # noqa: E402
+from kb.precision import detect_cpu  # noqa: E402
 from kb.store import DocumentRecord, NewChunk  # noqa: E402
 
 # ../shared/bench next to the project; from a git worktree (/work/wt/NAME) one level further up
-SHARED = next((d / "shared" / "bench" for d in (ROOT.parent, ROOT.parent.parent) if (d / "shared" / "bench").exists()),
-              ROOT.parent / "shared" / "bench")
+SHARED = next(
+    (d / "shared" / "bench" for d in (ROOT.parent, ROOT.parent.parent) if (d / "shared" / "bench").exists()),
+    ROOT.parent / "shared" / "bench",
+)
 
 
 def fill(kb, target: int, seed: int = 0) -> None:
@@ -45,7 +47,9 @@ def fill(kb, target: int, seed: int = 0) -> None:
         copy += 1
         for record in base_docs:
             got = store.chunks.get(where={"doc_id": record.doc_id}, include=["embeddings", "documents", "metadatas"])
-            order = sorted(range(len(got["ids"])), key=lambda i: (got["metadatas"][i]["kind"] != "chunk", got["ids"][i]))
+            order = sorted(
+                range(len(got["ids"])), key=lambda i: (got["metadatas"][i]["kind"] != "chunk", got["ids"][i])
+            )
             chunks, passages_of = [], {}
             for i in order:
                 meta = got["metadatas"][i]
@@ -59,14 +63,27 @@ def fill(kb, target: int, seed: int = 0) -> None:
             new_chunks, chunk_vecs, passage_vecs = [], [], []
             for cid, meta, text, vec in chunks:
                 ps = passages_of.get(cid, [])
-                new_chunks.append(NewChunk(
-                    index=int(meta["chunk_index"]), text=f"{text}\n(kopie {copy})", header=meta.get("header", ""),
-                    section=tuple(json.loads(meta["section"])), page_start=meta.get("page_start"),
-                    page_end=meta.get("page_end"), passages=tuple(p for p, _ in ps)))
+                new_chunks.append(
+                    NewChunk(
+                        index=int(meta["chunk_index"]),
+                        text=f"{text}\n(kopie {copy})",
+                        header=meta.get("header", ""),
+                        section=tuple(json.loads(meta["section"])),
+                        page_start=meta.get("page_start"),
+                        page_end=meta.get("page_end"),
+                        passages=tuple(p for p, _ in ps),
+                    )
+                )
                 chunk_vecs.append(vec)
                 passage_vecs.extend(v for _, v in ps)
-            clone = DocumentRecord(**{**record.__dict__, "doc_id": f"copy{copy}--{record.doc_id}",
-                                      "source": f"kopie{copy}_{record.source}", "extra": {}})
+            clone = DocumentRecord(
+                **{
+                    **record.__dict__,
+                    "doc_id": f"copy{copy}--{record.doc_id}",
+                    "source": f"kopie{copy}_{record.source}",
+                    "extra": {},
+                }
+            )
             store.replace_document(clone, new_chunks, np.vstack(chunk_vecs + passage_vecs), "", original=None)
             if store.chunk_count() >= target:
                 break
@@ -87,14 +104,14 @@ def main() -> int:
     ap.add_argument("--base-files", type=int, default=0, help="only the first N corpus files as the base")
     ap.add_argument("--answers", type=int, default=60, help="questions answered for the answer timing")
     args = ap.parse_args()
-    import tempfile  # noqa: PLC0415
+    import tempfile
 
     # a fresh vector cache: the answers below embed their units cold, as a first answer does
     cache_dir = Path(tempfile.mkdtemp(prefix="latency-vectors-"))
     settings = Settings().model_copy(update={"store_dir": args.store, "vector_cache_dir": cache_dir})
     corpus = args.corpus
     if args.base_files:
-        from ingest.pipeline import collect_files  # noqa: PLC0415
+        from ingest.pipeline import collect_files
 
         corpus = Path(tempfile.mkdtemp(prefix="latency-base-"))
         for f in collect_files([args.corpus])[: args.base_files]:
@@ -131,18 +148,24 @@ def main() -> int:
         t3 = time.perf_counter()
         answer_total.append(t3 - t2)
         after.append(max(0.0, (t3 - t2) - (t1 - t0)))
-    import torch  # noqa: PLC0415
+    import torch
 
     decision = embedder.precision
     print(f"CPU: {detect_cpu().describe()}")
-    print(f"Precisie: {decision.describe() if decision else '?'} [{getattr(decision, 'source', '?')}]; "
-          f"torch-threads {torch.get_num_threads()}")
+    print(
+        f"Precisie: {decision.describe() if decision else '?'} [{getattr(decision, 'source', '?')}]; "
+        f"torch-threads {torch.get_num_threads()}"
+    )
     print(f"Store: {n_chunks} stukken ({n_vectors} vectoren incl. alinea's); {len(total)} zoekvragen, warm.")
     print("| meting | mediaan | p95 |\n|---|---:|---:|")
-    print(f"| kb search ({settings.retrieval_mode}, top {settings.top_k}) | {statistics.median(total)*1000:.0f} ms | {pct(total, .95)*1000:.0f} ms |")
-    print(f"| waarvan vraag-embedding | {statistics.median(embed)*1000:.0f} ms | {pct(embed, .95)*1000:.0f} ms |")
-    print(f"| extractief antwoord, geheel (koude eenheden-cache, {len(answer_total)} vragen) | {statistics.median(answer_total)*1000:.0f} ms | {pct(answer_total, .95)*1000:.0f} ms |")
-    print(f"| waarvan na het zoeken | {statistics.median(after)*1000:.0f} ms | {pct(after, .95)*1000:.0f} ms |")
+    print(
+        f"| kb search ({settings.retrieval_mode}, top {settings.top_k}) | {statistics.median(total) * 1000:.0f} ms | {pct(total, 0.95) * 1000:.0f} ms |"
+    )
+    print(f"| waarvan vraag-embedding | {statistics.median(embed) * 1000:.0f} ms | {pct(embed, 0.95) * 1000:.0f} ms |")
+    print(
+        f"| extractief antwoord, geheel (koude eenheden-cache, {len(answer_total)} vragen) | {statistics.median(answer_total) * 1000:.0f} ms | {pct(answer_total, 0.95) * 1000:.0f} ms |"
+    )
+    print(f"| waarvan na het zoeken | {statistics.median(after) * 1000:.0f} ms | {pct(after, 0.95) * 1000:.0f} ms |")
     print(f"(passage-vectoren {'aan' if settings.passage_vectors else 'uit'})")
     return 0
 

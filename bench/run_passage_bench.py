@@ -38,8 +38,10 @@ from kb.precision import detect_cpu  # noqa: E402
 from kb.service import KnowledgeBase  # noqa: E402
 
 # ../shared/bench next to the project; from a git worktree (/work/wt/NAME) one level further up
-SHARED = next((d / "shared" / "bench" for d in (ROOT.parent, ROOT.parent.parent) if (d / "shared" / "bench").exists()),
-              ROOT.parent / "shared" / "bench")
+SHARED = next(
+    (d / "shared" / "bench" for d in (ROOT.parent, ROOT.parent.parent) if (d / "shared" / "bench").exists()),
+    ROOT.parent / "shared" / "bench",
+)
 
 
 def build(settings: Settings, corpus: Path) -> tuple[KnowledgeBase, float, int, float]:
@@ -83,35 +85,55 @@ def main() -> int:
         base = Settings()
         rows = {}
         for name, passages in (("zonder", False), ("met", True)):
-            s = base.model_copy(update={"data_dir": Path(tmp) / name, "store_dir": None, "passage_vectors": passages,
-                                        "vector_cache_dir": Path(tmp) / name / "vectors"})
+            s = base.model_copy(
+                update={
+                    "data_dir": Path(tmp) / name,
+                    "store_dir": None,
+                    "passage_vectors": passages,
+                    "vector_cache_dir": Path(tmp) / name / "vectors",
+                }
+            )
             kb, wall, n, enc = build(s, args.corpus)
             precision = kb.embedder().precision
-            print(f"\n## {name} passage-vectoren: {kb.store.chunk_count()} stukken, {kb.store.chunks.count()} vectoren; "
-                  f"ingest {wall:.0f} s ({n} teksten, {enc:.0f} s in model.encode; precisie {precision.dtype})")
+            print(
+                f"\n## {name} passage-vectoren: {kb.store.chunk_count()} stukken, {kb.store.chunks.count()} vectoren; "
+                f"ingest {wall:.0f} s ({n} teksten, {enc:.0f} s in model.encode; precisie {precision.dtype})"
+            )
             kb.retriever.search("opwarmen", 1)
             r = run_retrieval(questions, kb.retriever.search, k=10)
             print(f"alle: {summary_line(r)}")
             for half_name, half in zip("AB", halves):
                 print(f"helft {half_name}: {summary_line(run_retrieval(half, kb.retriever.search, k=10))}")
-            variants = [("opgeslagen passage-vectoren", True)] if passages else [
-                ("eenheden ingebed bij het antwoord (koude cache)", True), ("geen eenheidvectoren (stuk = eenheid)", False)]
+            variants = (
+                [("opgeslagen passage-vectoren", True)]
+                if passages
+                else [
+                    ("eenheden ingebed bij het antwoord (koude cache)", True),
+                    ("geen eenheidvectoren (stuk = eenheid)", False),
+                ]
+            )
             for label, embed_missing in variants:
                 e = kb.embedder()
                 n1, s1 = e.encoded_texts, e.encode_seconds
                 a = answers(kb, questions, embed_missing)
                 extra = (e.encoded_texts - n1, e.encode_seconds - s1)
-                print(f"antwoorden, {label}: {summary_line(a)}; p95 {a.timing.p95 * 1000:.0f} ms; "
-                      f"{extra[0]} teksten ingebed tijdens de antwoorden ({extra[1]:.1f} s)")
+                print(
+                    f"antwoorden, {label}: {summary_line(a)}; p95 {a.timing.p95 * 1000:.0f} ms; "
+                    f"{extra[0]} teksten ingebed tijdens de antwoorden ({extra[1]:.1f} s)"
+                )
                 for half_name, half in zip("AB", halves):
                     ids = {q.id for q in half}
                     scores = AnswerScores.of([res for res in a.results if res.id in ids])
                     f = lambda v: "—" if v is None else f"{v:.3f}"  # noqa: E731
-                    print(f"  helft {half_name}: feiten {f(scores.must_contain)} · bron {f(scores.citation)} · "
-                          f"onterecht geweigerd {f(scores.wrong_refusal)} · negatief geweigerd {f(scores.refusal)}")
+                    print(
+                        f"  helft {half_name}: feiten {f(scores.must_contain)} · bron {f(scores.citation)} · "
+                        f"onterecht geweigerd {f(scores.wrong_refusal)} · negatief geweigerd {f(scores.refusal)}"
+                    )
             rows[name] = (wall, n)
-        print(f"\nIngest-kosten: zonder {rows['zonder'][0]:.0f} s ({rows['zonder'][1]} teksten), "
-              f"met {rows['met'][0]:.0f} s ({rows['met'][1]} teksten)")
+        print(
+            f"\nIngest-kosten: zonder {rows['zonder'][0]:.0f} s ({rows['zonder'][1]} teksten), "
+            f"met {rows['met'][0]:.0f} s ({rows['met'][1]} teksten)"
+        )
     return 0
 
 

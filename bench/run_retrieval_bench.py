@@ -46,7 +46,9 @@ def corpus_fingerprint(corpus: Path, extra: list[Path], settings: Settings) -> s
     for path in sorted(p for p in corpus.rglob("*") if p.is_file()) + extra:
         h.update(path.name.encode())
         h.update(hashlib.sha256(path.read_bytes()).digest())
-    h.update(f"{settings.embed_model}|{settings.chunk_size}|{settings.chunk_overlap}|{settings.passage_vectors}".encode())
+    h.update(
+        f"{settings.embed_model}|{settings.chunk_size}|{settings.chunk_overlap}|{settings.passage_vectors}".encode()
+    )
     return h.hexdigest()[:16]
 
 
@@ -98,8 +100,12 @@ def main() -> int:
         return 2
 
     updates: dict[str, object] = {"store_dir": args.store, "glossary_expansion": not args.no_glossary}
-    for key, value in (("retrieval_mode", args.mode), ("dense_weight", args.dense_weight),
-                       ("lexical_weight", args.lexical_weight), ("max_per_section", args.max_per_section)):
+    for key, value in (
+        ("retrieval_mode", args.mode),
+        ("dense_weight", args.dense_weight),
+        ("lexical_weight", args.lexical_weight),
+        ("max_per_section", args.max_per_section),
+    ):
         if value is not None:
             updates[key] = value
     settings = Settings().model_copy(update=updates)
@@ -128,6 +134,7 @@ def main() -> int:
             print(f"Helft {name}: {summary_line(r)}")
             out[f"half_{name}"] = r.to_dict()
     if args.answers:
+
         def ask(q: str):
             answer = kb.assistant.ask(q).complete()
             return answer.text, answer.refused, [c.hit for c in answer.citations]
@@ -143,8 +150,20 @@ def main() -> int:
 
 
 def _config(s: Settings) -> dict[str, object]:
-    return {k: getattr(s, k) for k in ("embed_model", "retrieval_mode", "dense_weight", "lexical_weight", "rrf_k",
-                                        "candidate_pool", "max_per_section", "glossary_expansion", "chunk_size")}
+    return {
+        k: getattr(s, k)
+        for k in (
+            "embed_model",
+            "retrieval_mode",
+            "dense_weight",
+            "lexical_weight",
+            "rrf_k",
+            "candidate_pool",
+            "max_per_section",
+            "glossary_expansion",
+            "chunk_size",
+        )
+    }
 
 
 def sweep(kb: KnowledgeBase, settings: Settings, questions, search_with) -> int:
@@ -153,8 +172,14 @@ def sweep(kb: KnowledgeBase, settings: Settings, questions, search_with) -> int:
     results = []
     for lexical_weight in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5):
         for max_per_section in (1,):
-            s = settings.model_copy(update={"retrieval_mode": "hybrid", "dense_weight": 1.0,
-                                            "lexical_weight": lexical_weight, "max_per_section": max_per_section})
+            s = settings.model_copy(
+                update={
+                    "retrieval_mode": "hybrid",
+                    "dense_weight": 1.0,
+                    "lexical_weight": lexical_weight,
+                    "max_per_section": max_per_section,
+                }
+            )
             ra = run_retrieval(a, search_with(s), k=10)
             rb = run_retrieval(b, search_with(s), k=10)
             results.append((lexical_weight, ra, rb))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from kb.errors import KbError
 from pathlib import Path
+
+from kb.errors import KbError
 
 
 class IngestError(KbError):

@@ -11,9 +11,10 @@ import datetime as dt
 import hashlib
 import logging
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Literal
+from typing import Any, Literal
 
 from ingest.chunking import SectionChunker, embedding_header, passages_of
 from ingest.document import ParsedDocument
@@ -102,7 +103,8 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
                 sorted(
                     p
                     for p in path.rglob("*")
-                    if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                    if p.is_file()
+                    and not any(part.startswith(".") for part in p.relative_to(path).parts)
                     and p.name != "partners.yaml"  # the starter partner directory is data (kb.partners.starter)
                 )
             )
@@ -312,9 +314,7 @@ class IngestPipeline:
             for c in chunks
         ]
 
-    def _record(
-        self, path: Path, parsed: ParsedDocument, overrides: DocumentOverrides, sha: str
-    ) -> DocumentRecord:
+    def _record(self, path: Path, parsed: ParsedDocument, overrides: DocumentOverrides, sha: str) -> DocumentRecord:
         meta = parsed.metadata
         source = overrides.source_name or path.name
         partner = str(overrides.partner or meta.get("partner") or self.settings.default_partner).strip()
@@ -334,7 +334,7 @@ class IngestPipeline:
             partner=partner,
             topic=topic,
             language=str(overrides.language or meta.get("language") or "nl"),
-            ingested_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            ingested_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             sha256=sha,
             kind=parsed.kind,
             valid_from=iso_date(overrides.valid_from or meta.get("valid_from")) or version_date(title),
@@ -395,11 +395,22 @@ class IngestPipeline:
     ) -> FileResult:
         original = self.store.original_path(record)
         if original is None:
-            return FileResult(Path(record.source), "failed", record.doc_id, record.title,
-                              error=f"{record.source}: origineel ontbreekt; voeg het document opnieuw toe")
+            return FileResult(
+                Path(record.source),
+                "failed",
+                record.doc_id,
+                record.title,
+                error=f"{record.source}: origineel ontbreekt; voeg het document opnieuw toe",
+            )
         overrides = DocumentOverrides(
-            partner=record.partner, topic=record.topic, title=record.title, valid_from=record.valid_from,
-            url=record.url, language=record.language, doc_id=record.doc_id, source_name=record.source,
+            partner=record.partner,
+            topic=record.topic,
+            title=record.title,
+            valid_from=record.valid_from,
+            url=record.url,
+            language=record.language,
+            doc_id=record.doc_id,
+            source_name=record.source,
         )
         try:
             fresh, parsed = self._parse(original, overrides)

@@ -5,24 +5,29 @@ Logs and progress bars go to stderr. ``--store DIR`` (or ``KB_STORE_DIR``) selec
 
 from __future__ import annotations
 
-from kb.errors import KbError, reason_for
 import argparse
 import json
 import logging
 import os
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from kb.cli_serve import add_serve_parser, add_server_option
 from kb.config import TOPICS, Settings
+from kb.errors import KbError, reason_for
 
 log = logging.getLogger("kb")
 
 
 def _common() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--store", type=Path, help="map van de kennisbank, met een eigen database als KB_DATABASE_URL niet is gezet (anders KB_STORE_DIR)")
+    p.add_argument(
+        "--store",
+        type=Path,
+        help="map van de kennisbank, met een eigen database als KB_DATABASE_URL niet is gezet (anders KB_STORE_DIR)",
+    )
     p.add_argument("--json", action="store_true", help="alleen JSON op stdout")
     p.add_argument("-v", "--verbose", action="store_true", help="meer meldingen op stderr")
     return p
@@ -106,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_partners_parser(sub, common)
 
-    p = sub.add_parser("setup", parents=[common], help="model installeren en startkennisbank laden als de kennisbank leeg is")
+    p = sub.add_parser(
+        "setup", parents=[common], help="model installeren en startkennisbank laden als de kennisbank leeg is"
+    )
     p.add_argument("--skip-model", action="store_true", help="het model niet installeren")
     p.set_defaults(func=cmd_setup)
     return parser
@@ -161,8 +168,11 @@ def _interrupted(done: list[Any], total: int, how: str) -> None:
     """On the way out after Ctrl-C or SIGTERM: what was done, and how to continue."""
     stored = [r for r in done if r.ok]
     chunks = sum(r.chunks for r in stored)
-    print(f"\nOnderbroken: {len(stored)} van {total} bestanden verwerkt ({chunks} stukken opgeslagen); "
-          f"het document dat bezig was, is niet half opgeslagen. {how}", file=sys.stderr)
+    print(
+        f"\nOnderbroken: {len(stored)} van {total} bestanden verwerkt ({chunks} stukken opgeslagen); "
+        f"het document dat bezig was, is niet half opgeslagen. {how}",
+        file=sys.stderr,
+    )
 
 
 def _progress(total: int, desc: str) -> Any:
@@ -181,8 +191,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print("kb: --doc-id werkt alleen met precies één bestand", file=sys.stderr)
         return 2
     overrides = DocumentOverrides(
-        partner=args.partner, topic=args.topic, title=args.title, valid_from=args.valid_from,
-        url=args.url, doc_id=args.doc_id,
+        partner=args.partner,
+        topic=args.topic,
+        title=args.title,
+        valid_from=args.valid_from,
+        url=args.url,
+        doc_id=args.doc_id,
     )
     from kb.progress import ChunkProgress
 
@@ -200,13 +214,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             bar.write(line, file=sys.stdout if result.ok else sys.stderr)
 
     try:
-        report = _documents(kb).ingest_paths(
-            _cli_principal(), files, overrides, on_result=on_result, on_progress=bar
-        )
+        report = _documents(kb).ingest_paths(_cli_principal(), files, overrides, on_result=on_result, on_progress=bar)
     except KeyboardInterrupt:
         bar.close()
-        _interrupted(done, len(files), "Start hetzelfde `kb ingest`-commando opnieuw: wat al is ingelezen "
-                     "wordt overgeslagen en berekende vectoren worden hergebruikt.")
+        _interrupted(
+            done,
+            len(files),
+            "Start hetzelfde `kb ingest`-commando opnieuw: wat al is ingelezen "
+            "wordt overgeslagen en berekende vectoren worden hergebruikt.",
+        )
         return 130
     bar.close()
     summary = {s: report.count(s) for s in ("added", "replaced", "unchanged", "failed")}
@@ -225,9 +241,18 @@ def cmd_docs_list(args: argparse.Namespace) -> int:
     docs = _kb(args).store.list_documents(partner=args.partner)
     rows = [
         {
-            "doc_id": d.doc_id, "title": d.title, "source": d.source, "partner": d.partner, "topic": d.topic,
-            "chunks": d.chunk_count, "ingested_at": d.ingested_at, "valid_from": d.valid_from, "url": d.url,
-            "sha256": d.sha256, "language": d.language, "kind": d.kind,
+            "doc_id": d.doc_id,
+            "title": d.title,
+            "source": d.source,
+            "partner": d.partner,
+            "topic": d.topic,
+            "chunks": d.chunk_count,
+            "ingested_at": d.ingested_at,
+            "valid_from": d.valid_from,
+            "url": d.url,
+            "sha256": d.sha256,
+            "language": d.language,
+            "kind": d.kind,
         }
         for d in docs
     ]
@@ -236,7 +261,9 @@ def cmd_docs_list(args: argparse.Namespace) -> int:
         if not rows:
             print("De kennisbank is leeg. Voeg documenten toe met: kb ingest PAD")
         for r in rows:
-            print(f"{r['doc_id']}\n    {r['title']} | {r['partner']} | {r['topic']} | {r['chunks']} stukken | {r['ingested_at']}")
+            print(
+                f"{r['doc_id']}\n    {r['title']} | {r['partner']} | {r['topic']} | {r['chunks']} stukken | {r['ingested_at']}"
+            )
         print(f"{len(rows)} {'document' if len(rows) == 1 else 'documenten'}.")
 
     _out(args, rows, human)
@@ -251,8 +278,11 @@ def cmd_docs_remove(args: argparse.Namespace) -> int:
         removed = True
     except DocumentNotFoundError:
         removed = False
-    _out(args, {"doc_id": args.doc_id, "removed": removed},
-         lambda: print(f"Verwijderd: {args.doc_id}" if removed else f"Geen document met id {args.doc_id}"))
+    _out(
+        args,
+        {"doc_id": args.doc_id, "removed": removed},
+        lambda: print(f"Verwijderd: {args.doc_id}" if removed else f"Geen document met id {args.doc_id}"),
+    )
     return 0 if removed else 1
 
 
@@ -263,8 +293,11 @@ def cmd_docs_show(args: argparse.Namespace) -> int:
         print(f"kb: geen document met id {args.doc_id}", file=sys.stderr)
         return 1
     text = kb.store.document_text(args.doc_id) or ""
-    _out(args, {"doc_id": record.doc_id, "title": record.title, "text": text},
-         lambda: print(f"# {record.title}\n\n{text}"))
+    _out(
+        args,
+        {"doc_id": record.doc_id, "title": record.title, "text": text},
+        lambda: print(f"# {record.title}\n\n{text}"),
+    )
     return 0
 
 
@@ -279,14 +312,23 @@ def cmd_reindex(args: argparse.Namespace) -> int:
         report = kb.pipeline.reindex(on_result=done.append, on_progress=bar)
     except KeyboardInterrupt:
         bar.close()
-        _interrupted(done, n, "De kennisbank is ongewijzigd: zoeken gebruikt de oude vectoren tot een "
-                     "volledige herindexering klaar is. Start `kb reindex` opnieuw (berekende vectoren worden hergebruikt).")
+        _interrupted(
+            done,
+            n,
+            "De kennisbank is ongewijzigd: zoeken gebruikt de oude vectoren tot een "
+            "volledige herindexering klaar is. Start `kb reindex` opnieuw (berekende vectoren worden hergebruikt).",
+        )
         return 130
     bar.close()
     for r in report.failed:
         print(r.error, file=sys.stderr)
-    _out(args, {"documents": n, "failed": len(report.failed), "chunks": kb.store.chunk_count()},
-         lambda: print(f"{n - len(report.failed)} van {n} {'document' if n == 1 else 'documenten'} opnieuw ingelezen ({kb.store.chunk_count()} stukken)."))
+    _out(
+        args,
+        {"documents": n, "failed": len(report.failed), "chunks": kb.store.chunk_count()},
+        lambda: print(
+            f"{n - len(report.failed)} van {n} {'document' if n == 1 else 'documenten'} opnieuw ingelezen ({kb.store.chunk_count()} stukken)."
+        ),
+    )
     return 0 if report.ok else 1
 
 
@@ -301,8 +343,11 @@ def cmd_purge(args: argparse.Namespace) -> int:
     removed = ReviewService(kb, engine).purge(days)
     with session_scope(engine) as session:
         sessions = purge_expired_sessions(session)
-    _out(args, {"conversations_removed": removed, "login_sessions_removed": sessions, "retention_days": days},
-         lambda: print(f"{removed} gesprekken ouder dan {days} dagen verwijderd; {sessions} verlopen inlogsessies."))
+    _out(
+        args,
+        {"conversations_removed": removed, "login_sessions_removed": sessions, "retention_days": days},
+        lambda: print(f"{removed} gesprekken ouder dan {days} dagen verwijderd; {sessions} verlopen inlogsessies."),
+    )
     return 0
 
 
@@ -351,7 +396,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.batch:
         for question in _questions(args.batch):
             hits = kb.retriever.search(question, args.k, filters)
-            print(json.dumps({"question": question, "hits": [h.to_dict() for h in hits]}, ensure_ascii=False), flush=True)
+            print(
+                json.dumps({"question": question, "hits": [h.to_dict() for h in hits]}, ensure_ascii=False), flush=True
+            )
         return 0
     hits = kb.retriever.search(args.question, args.k, filters)
 
@@ -387,7 +434,9 @@ def _print_sources(answer: Any) -> None:
             print(f"  [{c.n}] {ch.title} — {' > '.join(ch.section[-1:]) or '(begin)'}{page} ({ch.source})")
     others = [h for h in answer.consulted_not_cited][:3]
     if others and not answer.refused:
-        print("Ook geraadpleegd: " + "; ".join(h.chunk.title + " — " + " > ".join(h.chunk.section[-1:]) for h in others))
+        print(
+            "Ook geraadpleegd: " + "; ".join(h.chunk.title + " — " + " > ".join(h.chunk.section[-1:]) for h in others)
+        )
     if getattr(answer, "help", None):
         from kb.cli_partners import contact_lines
 
@@ -481,7 +530,12 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from kb.evaluation import (
-        QuestionFileError, format_answer_table, format_retrieval_table, load_questions, run_answers, run_retrieval,
+        QuestionFileError,
+        format_answer_table,
+        format_retrieval_table,
+        load_questions,
+        run_answers,
+        run_retrieval,
     )
 
     try:
@@ -495,6 +549,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     result: dict[str, Any] = {"retrieval": retrieval.to_dict()}
     answers = None
     if not args.no_answers:
+
         def ask(q: str) -> tuple[str, bool, list[Any]]:
             answer = kb.assistant.ask(q).complete()
             return answer.text, answer.refused, [c.hit for c in answer.citations]
@@ -534,12 +589,20 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     settings = _settings(args)
     models = list_models(settings.resolved_models_dir())
     fallback = settings.data_dir.expanduser().resolve()
-    decisions = {m.name: precision_status(m.name, settings.resolved_models_dir(), fallback) if m.installed else None
-                 for m in models}
+    decisions = {
+        m.name: precision_status(m.name, settings.resolved_models_dir(), fallback) if m.installed else None
+        for m in models
+    }
     rows = [
-        {"name": m.name, "installed": m.installed, "path": str(m.path), "size_bytes": m.size_bytes,
-         "default": m.name == settings.embed_model, "description": m.description,
-         "precision": decisions[m.name].to_json() if decisions[m.name] else None}
+        {
+            "name": m.name,
+            "installed": m.installed,
+            "path": str(m.path),
+            "size_bytes": m.size_bytes,
+            "default": m.name == settings.embed_model,
+            "description": m.description,
+            "precision": decisions[m.name].to_json() if decisions[m.name] else None,
+        }
         for m in models
     ]
     cpu = detect_cpu()
@@ -586,11 +649,16 @@ def cmd_setup(args: argparse.Namespace) -> int:
     if not plan.should_load():
         if plan.state != "complete" and not plan.missing_docs:
             starter.write_state(kb.store, "complete")
-        why = "startkennisbank is compleet" if not plan.missing_docs or plan.state == "complete" else (
-            "er staan al andere documenten in")
+        why = (
+            "startkennisbank is compleet"
+            if not plan.missing_docs or plan.state == "complete"
+            else ("er staan al andere documenten in")
+        )
         docs = "document" if plan.stored_docs == 1 else "documenten"
-        print(f"Kennisbank bevat al {plan.stored_docs} {docs} ({why}); startkennisbank niet opnieuw geladen.",
-              file=sys.stderr)
+        print(
+            f"Kennisbank bevat al {plan.stored_docs} {docs} ({why}); startkennisbank niet opnieuw geladen.",
+            file=sys.stderr,
+        )
         return 0
     rate, how = starter.seconds_per_text(kb.pipeline)
     eta = plan.to_embed * rate
@@ -618,8 +686,11 @@ def cmd_setup(args: argparse.Namespace) -> int:
     if report.ok:
         starter.write_state(kb.store, "complete")
     added = report.count("added")
-    print(f"{added} {'document' if added == 1 else 'documenten'} ingelezen, {report.count('unchanged')} stonden er al "
-          f"({kb.store.chunk_count()} stukken).", file=sys.stderr)
+    print(
+        f"{added} {'document' if added == 1 else 'documenten'} ingelezen, {report.count('unchanged')} stonden er al "
+        f"({kb.store.chunk_count()} stukken).",
+        file=sys.stderr,
+    )
     return 0 if report.ok else 1
 
 
@@ -666,8 +737,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug: a Dutch reason for the person; the traceback only with -v (the log)
-        log.error("kb %s failed unexpectedly: %s: %s", args.command, type(exc).__name__, exc,
-                  exc_info=bool(args.verbose))
+        log.error(
+            "kb %s failed unexpectedly: %s: %s", args.command, type(exc).__name__, exc, exc_info=bool(args.verbose)
+        )
         from kb.errors import GENERIC_REASON
 
         print(f"kb: {GENERIC_REASON}", file=sys.stderr)

@@ -40,8 +40,11 @@ def add_users_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("username")
     p.add_argument("--yes", action="store_true", help="niet om bevestiging vragen")
     p.set_defaults(func=cmd_users_remove)
-    p = usub.add_parser("reset-password", parents=[common],
-                        help=f"een nieuw wachtwoord instellen (uit {PASSWORD_ENV} of gevraagd); beëindigt de sessies")
+    p = usub.add_parser(
+        "reset-password",
+        parents=[common],
+        help=f"een nieuw wachtwoord instellen (uit {PASSWORD_ENV} of gevraagd); beëindigt de sessies",
+    )
     p.add_argument("username")
     p.set_defaults(func=cmd_users_reset_password)
     p = usub.add_parser("unlock", parents=[common], help="een geblokkeerd account ontgrendelen")
@@ -97,7 +100,9 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     try:
         engine = init_db(settings.resolved_database_url())
         with session_scope(engine) as session:
-            user = create_user(session, args.username, password, args.role, args.org if args.role == "partner" else None)
+            user = create_user(
+                session, args.username, password, args.role, args.org if args.role == "partner" else None
+            )
             name, role, org = user.username, user.role, user.partner_org
     except AccountError as exc:
         print(f"kb users add: {exc}", file=sys.stderr)
@@ -226,8 +231,10 @@ def cmd_users_reset_password(args: argparse.Namespace) -> int:
 
     def action(session: Any) -> str:
         reset_password(session, args.username, password)
-        return (f"Nieuw wachtwoord ingesteld voor '{args.username.strip().lower()}'; "
-                "een eventuele blokkering is opgeheven en de sessies zijn beëindigd.")
+        return (
+            f"Nieuw wachtwoord ingesteld voor '{args.username.strip().lower()}'; "
+            "een eventuele blokkering is opgeheven en de sessies zijn beëindigd."
+        )
 
     return _account_command("reset-password", action, args)
 

@@ -43,24 +43,30 @@ class Settings(BaseSettings):
     )
     embed_device: str = Field("cpu", description="Torch device for the embedding model.")
     embed_dtype: Literal["auto", "float32", "bfloat16"] = Field(
-        "auto", description="Weights dtype on the CPU; auto = bfloat16 only where a probe measured it faster on this CPU (decided once, `kb models list` shows it)."
+        "auto",
+        description="Weights dtype on the CPU; auto = bfloat16 only where a probe measured it faster on this CPU (decided once, `kb models list` shows it).",
     )
     embed_batch_size: int = Field(16, ge=1, description="Batch size when embedding chunks.")
     embed_threads: int = Field(0, ge=0, description="Torch threads for embedding; 0 = the cores this process may use.")
     embed_lock: bool = Field(
-        True, description="Processes on one machine take turns per embedding step (a file lock) instead of sharing the cores."
+        True,
+        description="Processes on one machine take turns per embedding step (a file lock) instead of sharing the cores.",
     )
     vector_cache: bool = Field(
-        True, description="Keep every document vector by (model weights sha256, exact text), so no text is embedded twice."
+        True,
+        description="Keep every document vector by (model weights sha256, exact text), so no text is embedded twice.",
     )
-    vector_cache_dir: Path | None = Field(None, description="Folder of the vector cache; default DATA_DIR/vector-cache.")
+    vector_cache_dir: Path | None = Field(
+        None, description="Folder of the vector cache; default DATA_DIR/vector-cache."
+    )
 
     # --- ingest ----------------------------------------------------------------------------
     chunk_size: int = Field(1200, ge=200, description="Target chunk size in characters.")
     chunk_overlap: int = Field(150, ge=0, description="Overlap between split parts of a long section.")
     passage_vectors: bool = Field(
-        False, description="Also embed each paragraph of a chunk at ingest (about 3x the vectors); off: the "
-        "extractive answerer embeds the paragraphs of the sources it quotes when it first needs them (cached)."
+        False,
+        description="Also embed each paragraph of a chunk at ingest (about 3x the vectors); off: the "
+        "extractive answerer embeds the paragraphs of the sources it quotes when it first needs them (cached).",
     )
     max_file_mb: float = Field(25.0, gt=0, description="Largest file accepted for ingest, in MB.")
     max_unpacked_mb: float = Field(200.0, gt=0, description="Largest unpacked DOCX size, in MB.")
@@ -82,13 +88,20 @@ class Settings(BaseSettings):
     candidate_pool: int = Field(50, ge=5, description="Candidates taken from each retriever before fusion.")
     max_per_section: int = Field(1, ge=1, description="At most this many chunks of one section in the results.")
     lexical_blend: float = Field(
-        0.05, ge=0, description="Dense mode: weight of BM25 (relative to the best match) added to the similarity; chosen by CV (README)."
+        0.05,
+        ge=0,
+        description="Dense mode: weight of BM25 (relative to the best match) added to the similarity; chosen by CV (README).",
     )
     document_blend: float = Field(
-        0.0, ge=0, description="Dense mode: weight of the document's two best scores added to each of its chunks; chosen by CV (README)."
+        0.0,
+        ge=0,
+        description="Dense mode: weight of the document's two best scores added to each of its chunks; chosen by CV (README).",
     )
     guide_bridge: float = Field(
-        0.6, ge=0, le=1, description="How far an article cited by a matching guide section is lifted towards that section's score (0: off)."
+        0.6,
+        ge=0,
+        le=1,
+        description="How far an article cited by a matching guide section is lifted towards that section's score (0: off).",
     )
     glossary_expansion: bool = Field(
         True, description="Expand questions with glossary synonyms for word matching (lexical and hybrid modes)."
@@ -116,14 +129,17 @@ class Settings(BaseSettings):
         4, ge=1, le=10, description="The extractive answer quotes the best passage of each of this many top sources."
     )
     answer_full_source_chars: int = Field(
-        1200, ge=0, description="The extractive answer quotes the top source whole when it is at most this long (0: never)."
+        1200,
+        ge=0,
+        description="The extractive answer quotes the top source whole when it is at most this long (0: never).",
     )
     refusal_threshold: float = Field(
         0.0, description="Evidence below this confidence is refused; calibrated on the dev set (README)."
     )
     answerability_rules: bool = Field(
-        True, description="Decide answer / answer marked uncertain / refusal with the evidence model "
-        "(kb/answering/refusal_model.json, fitted by cross-validation; README)."
+        True,
+        description="Decide answer / answer marked uncertain / refusal with the evidence model "
+        "(kb/answering/refusal_model.json, fitted by cross-validation; README).",
     )
     suggestion_floor: float = Field(
         0.35, description="A refusal offers a source as 'Misschien nuttig' only when its similarity is at least this."
@@ -140,8 +156,9 @@ class Settings(BaseSettings):
         description="Starter partner directory (YAML), loaded by `kb setup` when the directory is empty.",
     )
     partner_match_floor: float = Field(
-        0.38, description="A refused or uncertain answer names an organisation only at this similarity or more "
-        "(set for embeddinggemma-300m; README)."
+        0.38,
+        description="A refused or uncertain answer names an organisation only at this similarity or more "
+        "(set for embeddinggemma-300m; README).",
     )
     partner_match_margin: float = Field(
         0.04, ge=0, description="A further organisation is named only within this distance of the best one's score."
@@ -152,15 +169,16 @@ class Settings(BaseSettings):
     )
 
     # --- app / database --------------------------------------------------------------------
-    database_url: str | None = Field(
-        None, description="SQLAlchemy URL; default a SQLite file DATA_DIR/samenweten.db."
-    )
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default a SQLite file DATA_DIR/samenweten.db.")
     serve_url: str | None = Field(
-        None, description="Address of a running `kb serve`; `kb search`/`kb ask` then answer through it (no model load)."
+        None,
+        description="Address of a running `kb serve`; `kb search`/`kb ask` then answer through it (no model load).",
     )
     retention_days: int = Field(
-        365, ge=1, description="Conversations (questions, answers, feedback, reviews) older than this many days "
-        "are removed by `kb purge`."
+        365,
+        ge=1,
+        description="Conversations (questions, answers, feedback, reviews) older than this many days "
+        "are removed by `kb purge`.",
     )
 
     def resolved_store_dir(self) -> Path:

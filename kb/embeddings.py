@@ -20,8 +20,9 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction
@@ -41,7 +42,7 @@ EMBED_LOCK_FILE = Path(tempfile.gettempdir()) / "samenweten-embed.lock"
 @contextlib.contextmanager
 def embed_lock(path: Path = EMBED_LOCK_FILE) -> Any:
     """Machine-wide lock around one step of document embedding (all SamenWeten processes share it)."""
-    from filelock import FileLock  # noqa: PLC0415
+    from filelock import FileLock
 
     with FileLock(str(path)):
         yield
@@ -231,7 +232,7 @@ class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
         return {"model_name": self.model_name}
 
     @staticmethod
-    def build_from_config(config: dict[str, Any]) -> "ChromaEmbeddingFunction":
+    def build_from_config(config: dict[str, Any]) -> ChromaEmbeddingFunction:
         return ChromaEmbeddingFunction(str(config.get("model_name", "")))
 
     def default_space(self) -> str:  # type: ignore[override]
@@ -243,9 +244,9 @@ class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
 
 def set_torch_threads(threads: int = 0) -> int:
     """Torch intra-op threads: ``threads``, or (0) the cores this process may run on; returns the number."""
-    import torch  # noqa: PLC0415
+    import torch
 
-    from kb.precision import available_cores  # noqa: PLC0415
+    from kb.precision import available_cores
 
     n = threads if threads > 0 else available_cores()
     if torch.get_num_threads() != n:
@@ -257,21 +258,25 @@ def model_identity(model: Any, folder: Path | None, name: str) -> str | None:
     """What a cached vector depends on: the model's weights (sha256) and its maximum sequence length."""
     if folder is None or not folder.is_dir():
         return None
-    from kb.precision import weights_identity  # noqa: PLC0415
+    from kb.precision import weights_identity
 
     return f"{folder.name}|{weights_identity(folder)}|seq{getattr(model, 'max_seq_length', '')}"
 
 
 def _load(settings: Settings) -> Embedder:
-    from kb.models import load_sentence_transformer, resolve_model_path  # noqa: PLC0415
-    from kb.vector_cache import cache_file  # noqa: PLC0415
+    from kb.models import load_sentence_transformer, resolve_model_path
+    from kb.vector_cache import cache_file
 
     threads = set_torch_threads(settings.embed_threads)
     lock = embed_lock if settings.embed_lock else None
     models_dir = settings.resolved_models_dir()
     st = load_sentence_transformer(
-        settings.embed_model, models_dir, device=settings.embed_device, dtype=settings.embed_dtype,
-        decision_dir=settings.data_dir.expanduser().resolve(), probe_lock=lock,
+        settings.embed_model,
+        models_dir,
+        device=settings.embed_device,
+        dtype=settings.embed_dtype,
+        decision_dir=settings.data_dir.expanduser().resolve(),
+        probe_lock=lock,
     )
     folder = Path(resolve_model_path(settings.embed_model, models_dir))
     identity = model_identity(st, folder, settings.embed_model)
@@ -280,8 +285,13 @@ def _load(settings: Settings) -> Embedder:
         seed = settings.starter_kb_dir / ".vectors" / f"{folder.name}.npz"
         cache = VectorCache(cache_file(settings.resolved_vector_cache_dir(), identity), identity, seeds=[seed])
     decision = getattr(st, "samenweten_precision", None)
-    log.info("Embedder %s: %s, %d threads, cache %s", settings.embed_model,
-             decision.describe() if decision else "?", threads, cache.path if cache else "uit")
+    log.info(
+        "Embedder %s: %s, %d threads, cache %s",
+        settings.embed_model,
+        decision.describe() if decision else "?",
+        threads,
+        cache.path if cache else "uit",
+    )
     return Embedder(st, name=settings.embed_model, batch_size=settings.embed_batch_size, cache=cache, lock=lock)
 
 
@@ -291,9 +301,16 @@ _LOAD_LOCK = threading.Lock()
 
 def _cache_key(settings: Settings) -> tuple[Any, ...]:
     return (
-        settings.embed_model, str(settings.resolved_models_dir()), settings.embed_device, settings.embed_dtype,
-        settings.embed_batch_size, settings.embed_threads, settings.embed_lock, settings.vector_cache,
-        str(settings.resolved_vector_cache_dir()), str(settings.starter_kb_dir),
+        settings.embed_model,
+        str(settings.resolved_models_dir()),
+        settings.embed_device,
+        settings.embed_dtype,
+        settings.embed_batch_size,
+        settings.embed_threads,
+        settings.embed_lock,
+        settings.vector_cache,
+        str(settings.resolved_vector_cache_dir()),
+        str(settings.starter_kb_dir),
     )
 
 

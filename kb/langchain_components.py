@@ -14,7 +14,8 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -41,9 +42,7 @@ class SamenWetenRetriever(BaseRetriever):
     topic: str | None = None
     partner: str | None = None
 
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[Document]:
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         filters = SearchFilters(topic=self.topic, partner=self.partner)
         return [hit_to_document(hit) for hit in self.search(query, k=self.k, filters=filters)]
 

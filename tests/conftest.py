@@ -18,8 +18,8 @@ import pytest
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from kb.config import Settings  # noqa: E402
-from kb.embeddings import Embedder  # noqa: E402
+from kb.config import Settings
+from kb.embeddings import Embedder
 
 SHARED_BENCH = Path(__file__).resolve().parents[1].parent / "shared" / "bench"
 
@@ -45,8 +45,15 @@ class HashingModel:
         n = np.linalg.norm(v)
         return v / n if n else v + 1.0 / np.sqrt(self.dim)
 
-    def encode(self, texts, prompt_name=None, batch_size=16, normalize_embeddings=True,
-               convert_to_numpy=True, show_progress_bar=False):
+    def encode(
+        self,
+        texts,
+        prompt_name=None,
+        batch_size=16,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
+    ):
         return np.vstack([self._vector(t) for t in texts])
 
 

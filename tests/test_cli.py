@@ -19,12 +19,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from sample_guides import VERENIGING_GUIDE, stichting_guide
 
 import kb.service as service
 from kb.cli import main
 from kb.config import Settings
 from kb.models import is_installed
-from sample_guides import VERENIGING_GUIDE, stichting_guide
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = Settings(_env_file=None).embed_model
@@ -43,8 +43,15 @@ def env(tmp_path_factory):
 
 
 def kb(env, *args, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kb.cli", *args], env=env, cwd=ROOT, input=stdin,
-                          capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "kb.cli", *args],
+        env=env,
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 @pytest.mark.model
@@ -78,7 +85,9 @@ def test_cli_contract(env, tmp_path):
     assert hits[0]["source"] == "stichting.md" and hits[0]["page"] is None
     assert hits[0]["score"] >= hits[1]["score"]
 
-    batch = kb(env, "search", "--batch", "-", "-k", "1", stdin="Wie richt een stichting op?\nHeeft een stichting leden?\n")
+    batch = kb(
+        env, "search", "--batch", "-", "-k", "1", stdin="Wie richt een stichting op?\nHeeft een stichting leden?\n"
+    )
     lines = [json.loads(line) for line in batch.stdout.splitlines()]
     assert [line["question"] for line in lines] == ["Wie richt een stichting op?", "Heeft een stichting leden?"]
     assert lines[0]["hits"][0]["section"][-1] == "Naar de notaris"
@@ -174,7 +183,9 @@ def test_docs_list(filled):
     assert rc == 0
     listed = json.loads(out)
     assert [(d["partner"], d["title"]) for d in listed] == [
-        ("Buurtvereniging Oost", "De vereniging"), ("Partner A", "Een stichting oprichten")]
+        ("Buurtvereniging Oost", "De vereniging"),
+        ("Partner A", "Een stichting oprichten"),
+    ]
     assert set(listed[0]) >= {"doc_id", "title", "source", "partner", "topic", "chunks", "ingested_at"}
     assert listed[1]["source"] == "stichting.md" and listed[1]["chunks"] == 2
     rc, out, _ = filled("docs", "list", "--partner", "Partner A", "--json")
@@ -201,8 +212,21 @@ def test_search_json_contract(filled):
     assert rc == 0, err
     hits = json.loads(out)  # stdout is exactly one JSON document
     assert [h["rank"] for h in hits] == [1, 2, 3]
-    assert set(hits[0]) == {"rank", "score", "doc_id", "chunk_id", "source", "title", "partner", "topic",
-                            "section", "page", "page_end", "text", "signals"}
+    assert set(hits[0]) == {
+        "rank",
+        "score",
+        "doc_id",
+        "chunk_id",
+        "source",
+        "title",
+        "partner",
+        "topic",
+        "section",
+        "page",
+        "page_end",
+        "text",
+        "signals",
+    }
     assert hits[0]["section"] == ["Een stichting oprichten", "Geen leden"]
     assert hits[0]["source"] == "stichting.md" and hits[0]["page"] is None
     assert hits[0]["text"] == "Een stichting heeft geen leden. Het bestuur neemt de besluiten."
@@ -269,7 +293,9 @@ def test_ask_batch_answers_every_question(filled, type_evidence_model):
     answers = [json.loads(line) for line in out.splitlines()]
     assert rc == 0
     assert [(a["question"], a["refused"]) for a in answers] == [
-        ("Heeft een stichting leden?", False), ("Wat kost het oprichten van een stichting?", True)]
+        ("Heeft een stichting leden?", False),
+        ("Wat kost het oprichten van een stichting?", True),
+    ]
     assert all(markers(a["answer"]) == {c["n"] for c in a["citations"]} for a in answers)
 
 

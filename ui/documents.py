@@ -24,7 +24,6 @@ from kb.errors import KbError
 from kb.services import DocumentMetadata, DocumentNotFoundError, DocumentService
 from kb.services.documents_view import STATUS_NL, SUPPORTED_TYPES_NL, DocumentRecord, FileResult
 from ui import resources
-from ui.unanswered import show_unanswered_groups
 from ui.components import (
     SourceView,
     date_field,
@@ -36,6 +35,7 @@ from ui.components import (
     topic_label,
 )
 from ui.login import current_principal
+from ui.unanswered import show_unanswered_groups
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,8 @@ RESULTS = "documents_results"
 UPLOAD_ROUND = "documents_upload_round"
 ACTION_NL = {"add": "toegevoegd", "replace": "vervangen", "remove": "verwijderd"}
 TOPIC_CHOICES: list[str | None] = [None, *TOPICS]
+
+
 def pieces_nl(n: int) -> str:
     return f"{n} stuk" if n == 1 else f"{n} stukken"
 
@@ -53,9 +55,7 @@ def safe_upload_name(name: str) -> str:
     return cleaned[-160:]
 
 
-def ingest_upload(
-    add: Callable[[Path, str], FileResult], name: str, data: bytes
-) -> FileResult:
+def ingest_upload(add: Callable[[Path, str], FileResult], name: str, data: bytes) -> FileResult:
     """Write an uploaded file to a private temporary folder and ingest it with ``add(path, name)``."""
     with tempfile.TemporaryDirectory(prefix="samenweten-upload-") as folder:
         path = Path(folder) / safe_upload_name(name)
@@ -67,8 +67,9 @@ def _topic_label(topic: str | None) -> str:
     return "Uit het document (anders 'Overig')" if topic is None else topic_label(topic)
 
 
-def _metadata_fields(prefix: str, principal: Principal, service: DocumentService,
-                     current: DocumentRecord | None = None) -> DocumentMetadata:
+def _metadata_fields(
+    prefix: str, principal: Principal, service: DocumentService, current: DocumentRecord | None = None
+) -> DocumentMetadata:
     """The metadata inputs of the upload and replace forms."""
     title = st.text_input(
         "Titel",
@@ -78,13 +79,21 @@ def _metadata_fields(prefix: str, principal: Principal, service: DocumentService
         help="Leeg laten: de titel uit het document zelf. Bij meerdere bestanden geldt een ingevulde titel voor elk bestand.",
     )
     topic_index = TOPIC_CHOICES.index(current.topic) if current and current.topic in TOPICS else 0
-    topic = st.selectbox("Onderwerp", TOPIC_CHOICES, index=topic_index, key=f"{prefix}_topic",
-                         format_func=_topic_label)
+    topic = st.selectbox("Onderwerp", TOPIC_CHOICES, index=topic_index, key=f"{prefix}_topic", format_func=_topic_label)
     valid_from_value = dt.date.fromisoformat(current.valid_from) if current and current.valid_from else None
-    valid_from = date_field("Geldig vanaf", key=f"{prefix}_valid_from", value=valid_from_value,
-                            help="Optioneel: vanaf wanneer de inhoud geldt, als dd-mm-jjjj.")
-    url = st.text_input("URL van de originele bron", value=(current.url or "") if current else "",
-                        key=f"{prefix}_url", placeholder="https://…", help="Optioneel: waar het origineel online staat.")
+    valid_from = date_field(
+        "Geldig vanaf",
+        key=f"{prefix}_valid_from",
+        value=valid_from_value,
+        help="Optioneel: vanaf wanneer de inhoud geldt, als dd-mm-jjjj.",
+    )
+    url = st.text_input(
+        "URL van de originele bron",
+        value=(current.url or "") if current else "",
+        key=f"{prefix}_url",
+        placeholder="https://…",
+        help="Optioneel: waar het origineel online staat.",
+    )
     partner = None
     if principal.role == "staff":
         chosen = current.partner if current else service.kb.settings.default_partner
@@ -96,7 +105,7 @@ def _metadata_fields(prefix: str, principal: Principal, service: DocumentService
             key=f"{prefix}_partner",
             accept_new_options=True,
             help="Kies een bekende organisatie, of typ de naam van een nieuwe. Hoofdletters, spaties en "
-                 "streepjes maken geen nieuwe organisatie.",
+            "streepjes maken geen nieuwe organisatie.",
         )
     return DocumentMetadata(title=title, topic=topic, valid_from=valid_from, url=url, partner=partner)
 
@@ -111,18 +120,27 @@ def _show_results(results: list[dict[str, Any]]) -> None:
                 icon=":material/check_circle:",
             )
         else:
-            st.error(f"{escape_markdown(r['name'])} is niet toegevoegd. {escape_markdown(r['error'])}",
-                     icon=":material/error:")
+            st.error(
+                f"{escape_markdown(r['name'])} is niet toegevoegd. {escape_markdown(r['error'])}",
+                icon=":material/error:",
+            )
 
 
 def _result_dict(name: str, result: FileResult) -> dict[str, Any]:
     error = result.error or ""
     prefix = f"{Path(result.path).name}: "
     if error.startswith(prefix):  # the file name is shown already
-        error = error[len(prefix):]
+        error = error[len(prefix) :]
     error = error[:1].upper() + error[1:]
-    return {"name": name, "ok": result.ok, "status": result.status, "title": result.title,
-            "chunks": result.chunks, "error": error, "doc_id": result.doc_id}
+    return {
+        "name": name,
+        "ok": result.ok,
+        "status": result.status,
+        "title": result.title,
+        "chunks": result.chunks,
+        "error": error,
+        "doc_id": result.doc_id,
+    }
 
 
 def _upload_section(principal: Principal, service: DocumentService) -> None:
@@ -136,7 +154,7 @@ def _upload_section(principal: Principal, service: DocumentService) -> None:
             key=f"upload_files_{round_}",
             max_upload_size=math.ceil(service.kb.settings.max_file_mb),
             help=f"Maximaal {service.kb.settings.max_file_mb:g} MB per bestand. Een bestand met dezelfde naam "
-                 "als een bestaand document van je organisatie vervangt dat document.",
+            "als een bestaand document van je organisatie vervangt dat document.",
         )
         metadata = _metadata_fields(f"upload_{round_}", principal, service)
         submitted = st.form_submit_button("Toevoegen", type="primary", icon=":material/upload:")
@@ -155,13 +173,15 @@ def _upload_section(principal: Principal, service: DocumentService) -> None:
 
         def on_progress(done: int, total: int, i: int = i, label: str = label) -> None:
             share = done / total if total else 1.0
-            bar.progress(min(1.0, (i + share) / len(files)),
-                         text=f"{label}: {done} van {total} stukken tekst verwerkt…")
+            bar.progress(
+                min(1.0, (i + share) / len(files)), text=f"{label}: {done} van {total} stukken tekst verwerkt…"
+            )
 
         try:
             result = ingest_upload(
                 lambda path, name: service.add(principal, path, name, metadata, on_progress=on_progress),
-                uploaded.name, uploaded.getvalue(),
+                uploaded.name,
+                uploaded.getvalue(),
             )
         except KbError as exc:  # refused, or the store/database: the Dutch reason, details in the log
             log.warning("upload of %s failed: %s", uploaded.name, exc)
@@ -270,8 +290,13 @@ def _manage_section(principal: Principal, service: DocumentService, records: lis
     with delete_tab:
         st.write("Het document verdwijnt uit de kennisbank en wordt niet meer als bron gebruikt.")
         confirmed = st.checkbox("Ja, ik wil dit document verwijderen", key=f"confirm_delete_{record.doc_id}")
-        if st.button("Verwijderen", key=f"delete_{record.doc_id}", type="primary", disabled=not confirmed,
-                     icon=":material/delete:"):
+        if st.button(
+            "Verwijderen",
+            key=f"delete_{record.doc_id}",
+            type="primary",
+            disabled=not confirmed,
+            icon=":material/delete:",
+        ):
             try:
                 removed = service.remove(principal, record.doc_id)
             except KbError as exc:

@@ -156,8 +156,7 @@ def render() -> None:
 
     st.title("Inloggen")
     st.write(
-        "Voor medewerkers van SamenWeten en partnerorganisaties. "
-        "Vrijwilligers kunnen zonder inloggen vragen stellen."
+        "Voor medewerkers van SamenWeten en partnerorganisaties. Vrijwilligers kunnen zonder inloggen vragen stellen."
     )
     if notice:
         st.info(notice)

@@ -84,8 +84,12 @@ def show_original(view: SourceView) -> None:
     else:
         _text_viewer(view)
     st.download_button(
-        "Origineel downloaden", data=data, file_name=record.source, icon=":material/download:",
-        mime=_MIMES.get(Path(record.source).suffix.lower()) or mimetypes.guess_type(record.source)[0]
+        "Origineel downloaden",
+        data=data,
+        file_name=record.source,
+        icon=":material/download:",
+        mime=_MIMES.get(Path(record.source).suffix.lower())
+        or mimetypes.guess_type(record.source)[0]
         or "application/octet-stream",
         key=f"download_{view.doc_id}_{view.n}",
     )

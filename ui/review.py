@@ -12,12 +12,12 @@ from typing import Any
 import streamlit as st
 
 from kb.config import TOPICS
-from kb.services import ExchangeFilter, ExchangeRow
 from kb.errors import KbError, reason_for
+from kb.services import ExchangeFilter, ExchangeRow
 from ui import resources
-from ui.unanswered import show_unanswered_groups
 from ui.components import date_field, escape_markdown, local_time, topic_label
 from ui.login import current_principal
+from ui.unanswered import show_unanswered_groups
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +38,21 @@ def filters_from_sidebar() -> ExchangeFilter:
         refused = st.checkbox("Alleen geweigerde vragen", key="review_refused")
         low = st.checkbox("Alleen lage betrouwbaarheid", key="review_low")
         threshold = st.number_input(
-            "Grens lage betrouwbaarheid", 0.0, 1.0, DEFAULT_LOW_CONFIDENCE, 0.05, key="review_threshold",
+            "Grens lage betrouwbaarheid",
+            0.0,
+            1.0,
+            DEFAULT_LOW_CONFIDENCE,
+            0.05,
+            key="review_threshold",
             disabled=not low,
         )
         unreviewed = st.checkbox("Alleen nog niet beoordeeld", key="review_unreviewed")
         date_from = date_field("Vanaf", key="review_from")
         date_to = date_field("Tot en met", key="review_to")
         topic = st.selectbox(
-            "Onderwerp", ["", *TOPICS], key="review_topic",
+            "Onderwerp",
+            ["", *TOPICS],
+            key="review_topic",
             format_func=lambda t: topic_label(t) or "Alle onderwerpen",
         )
     return ExchangeFilter(
@@ -78,11 +85,18 @@ def _sources_table(row: ExchangeRow) -> list[dict[str, Any]]:
 def _review_form(row: ExchangeRow) -> None:
     with st.form(f"review_{row.id}", clear_on_submit=True):
         status = st.radio(
-            "Beoordeling", list(STATUS_NL), key=f"review_status_{row.id}", format_func=STATUS_NL.get,
+            "Beoordeling",
+            list(STATUS_NL),
+            key=f"review_status_{row.id}",
+            format_func=STATUS_NL.get,
             horizontal=True,
         )
-        note = st.text_area("Notitie", key=f"review_note_{row.id}", max_chars=2000,
-                            placeholder="Wat klopt er niet, of wat moet er in de kennisbank komen?")
+        note = st.text_area(
+            "Notitie",
+            key=f"review_note_{row.id}",
+            max_chars=2000,
+            placeholder="Wat klopt er niet, of wat moet er in de kennisbank komen?",
+        )
         if st.form_submit_button("Beoordeling opslaan"):
             try:
                 resources.review_service().review(current_principal(), row.id, str(status), note)
@@ -147,8 +161,7 @@ def render_exchange(row: ExchangeRow) -> None:
         if row.review_status:
             st.info(
                 f"{STATUS_NL[row.review_status]} door {escape_markdown(row.reviewer or '')} op "
-                f"{local_time(row.reviewed_at)}"
-                + (f": {escape_markdown(row.review_note)}" if row.review_note else "")
+                f"{local_time(row.reviewed_at)}" + (f": {escape_markdown(row.review_note)}" if row.review_note else "")
             )
         _review_form(row)
 
@@ -197,8 +210,10 @@ def render() -> None:
     principal = current_principal()
     if principal.role != "staff":
         st.title("Beoordelen")
-        st.error("Alleen medewerkers van SamenWeten kunnen vragen en antwoorden beoordelen. "
-                 "Log in met een medewerkersaccount.")
+        st.error(
+            "Alleen medewerkers van SamenWeten kunnen vragen en antwoorden beoordelen. "
+            "Log in met een medewerkersaccount."
+        )
         st.stop()
     st.title("Vragen en antwoorden beoordelen")
     notice = st.session_state.pop("review_notice", None)

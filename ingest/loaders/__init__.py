@@ -41,9 +41,7 @@ def load_file(path: Path, *, max_bytes: int, max_unpacked_bytes: int) -> ParsedD
     if kind == "docx":
         document = docx.load(path, data, max_unpacked_bytes=max_unpacked_bytes)
     else:
-        document = {"markdown": markdown.load, "text": text.load, "html": html.load, "pdf": pdf.load}[
-            kind
-        ](path, data)
+        document = {"markdown": markdown.load, "text": text.load, "html": html.load, "pdf": pdf.load}[kind](path, data)
     if not any(block.text.strip() and not block.is_heading for block in document.blocks):
         raise EmptyDocumentError(path, _NO_TEXT[kind])
     return document

@@ -300,8 +300,21 @@ def _letters(n: int) -> str:
 
 
 def _roman(n: int) -> str:
-    values = [(1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"), (40, "XL"),
-              (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
+    values = [
+        (1000, "M"),
+        (900, "CM"),
+        (500, "D"),
+        (400, "CD"),
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    ]
     out = ""
     for value, numeral in values:
         while n >= value:

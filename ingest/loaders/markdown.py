@@ -146,11 +146,7 @@ def _parse_blocks(lines: list[str]) -> list[Block]:
 
 def _closes_fence(line: str, fence: str) -> bool:
     stripped = line.strip()
-    return (
-        len(line) - len(line.lstrip(" ")) <= 3
-        and stripped.startswith(fence)
-        and set(stripped) == {fence[0]}
-    )
+    return len(line) - len(line.lstrip(" ")) <= 3 and stripped.startswith(fence) and set(stripped) == {fence[0]}
 
 
 def _title(metadata: dict[str, Any], blocks: list[Block]) -> str | None:

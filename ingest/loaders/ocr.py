@@ -102,7 +102,11 @@ def _tesseract_words(png: Path, scale: float) -> list[OcrWord]:
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}  # Tesseract's threads fight with ours on 2 cores
     out = subprocess.run(
         ["tesseract", str(png), "stdout", "-l", LANGUAGES, "--psm", "3", "tsv"],
-        capture_output=True, text=True, timeout=_TIMEOUT_S, env=env, check=True,
+        capture_output=True,
+        text=True,
+        timeout=_TIMEOUT_S,
+        env=env,
+        check=True,
     )
     words: list[OcrWord] = []
     for row in csv.DictReader(io.StringIO(out.stdout), delimiter="\t", quoting=csv.QUOTE_NONE):

@@ -173,9 +173,7 @@ def _damaged(exc: Exception | None) -> str:
     )
 
 
-def _read_pages(
-    path: Path, data: bytes, page_count: int
-) -> tuple[list[_Line], Counter[float], list[int], list[int]]:
+def _read_pages(path: Path, data: bytes, page_count: int) -> tuple[list[_Line], Counter[float], list[int], list[int]]:
     """Lines of every page with a text layer; pages that failed, and pages without any text."""
     import pdfplumber  # imported here: pdfminer is slow to import and only PDFs need it
 
@@ -204,8 +202,19 @@ def _read_pages(
             page_lines, page_sizes = _page_lines(words, number, float(page.width), float(page.height))
             for bbox, text in tables:
                 page_lines.append(
-                    _Line(text, bbox[0], bbox[2], bbox[1], bbox[3], 0.0, False, number, (0.0, float(page.width)),
-                          table=text, page_height=float(page.height))
+                    _Line(
+                        text,
+                        bbox[0],
+                        bbox[2],
+                        bbox[1],
+                        bbox[3],
+                        0.0,
+                        False,
+                        number,
+                        (0.0, float(page.width)),
+                        table=text,
+                        page_height=float(page.height),
+                    )
                 )
             lines.extend(_reading_order(page_lines))
             sizes.update(page_sizes)
@@ -222,8 +231,15 @@ def _page_words(page: Any) -> list[_Word]:
         if not text.strip():
             continue
         words.append(
-            _Word(text, float(w["x0"]), float(w["x1"]), float(w["top"]), float(w["bottom"]), float(w["size"]),
-                  bool(_BOLD_FONT.search(str(w.get("fontname", "")).split("+")[-1])))
+            _Word(
+                text,
+                float(w["x0"]),
+                float(w["x1"]),
+                float(w["top"]),
+                float(w["bottom"]),
+                float(w["size"]),
+                bool(_BOLD_FONT.search(str(w.get("fontname", "")).split("+")[-1])),
+            )
         )
     return words
 
@@ -253,6 +269,7 @@ def _ocr_words(page: ocr.OcrPage) -> list[_Word]:
     A box's height depends on the letters (x-height only, with ascenders, with descenders), so each word's
     height is divided by the share of the font size its letters cover; a line takes the median over its words.
     """
+
     def em(word: ocr.OcrWord) -> float:
         up = any(c in _ASCENDERS for c in word.text)
         down = any(c in _DESCENDERS for c in word.text)
@@ -413,8 +430,10 @@ def _reading_order(lines: list[_Line]) -> list[_Line]:
     columns = sorted({line.column for line in lines if line.table is None})
     if len(columns) <= 1:
         return sorted(lines, key=lambda l: (l.top, l.x0))  # noqa: E741
-    spanning = sorted((l for l in lines if l.table is not None or l.x1 - l.x0 > 0.6 * (columns[-1][1] - columns[0][0])),  # noqa: E741
-                      key=lambda l: l.top)  # noqa: E741
+    spanning = sorted(
+        (l for l in lines if l.table is not None or l.x1 - l.x0 > 0.6 * (columns[-1][1] - columns[0][0])),  # noqa: E741
+        key=lambda l: l.top,
+    )  # noqa: E741
     rest = [l for l in lines if l not in spanning]  # noqa: E741
     ordered: list[_Line] = []
     bands = [-1e9] + [l.top for l in spanning] + [1e9]  # noqa: E741
@@ -539,7 +558,11 @@ def _mark_headings(lines: list[_Line], body: float, outline: list[tuple[str, int
         # a wrapped heading's last line may hold no letters ("… toestand" / "2026-10-01")
         if reason is None and i and reasons[i - 1] == "size" and lines[i].table is None:
             prev = lines[i - 1]
-            if prev.style == lines[i].style and prev.page == lines[i].page and lines[i].top - prev.bottom < 0.6 * prev.size:
+            if (
+                prev.style == lines[i].style
+                and prev.page == lines[i].page
+                and lines[i].top - prev.bottom < 0.6 * prev.size
+            ):
                 reasons[i] = "size"
     # Three or more large lines set close together that end a sentence (or very many) are a paragraph in a
     # larger font (an introduction, a quote), not a heading; long breadcrumb headings do not end in a period.
@@ -547,8 +570,11 @@ def _mark_headings(lines: list[_Line], body: float, outline: list[tuple[str, int
     while i < len(lines):
         j = i
         while (
-            j + 1 < len(lines) and reasons[i] in ("size", "bold") and reasons[j + 1] == reasons[i]
-            and lines[j + 1].style == lines[i].style and lines[j + 1].page == lines[j].page
+            j + 1 < len(lines)
+            and reasons[i] in ("size", "bold")
+            and reasons[j + 1] == reasons[i]
+            and lines[j + 1].style == lines[i].style
+            and lines[j + 1].page == lines[j].page
             and lines[j + 1].top - lines[j].bottom < 0.6 * lines[j].size
         ):
             j += 1
@@ -557,13 +583,17 @@ def _mark_headings(lines: list[_Line], body: float, outline: list[tuple[str, int
             for k in range(i, j + 1):
                 reasons[k] = None
         i = j + 1
-    styled = sorted({lines[i].style for i, r in enumerate(reasons) if r in ("size", "bold")}, key=lambda s: (-s[0], not s[1]))
+    styled = sorted(
+        {lines[i].style for i, r in enumerate(reasons) if r in ("size", "bold")}, key=lambda s: (-s[0], not s[1])
+    )
     # Sizes estimated from OCR boxes scatter: styles within 10 % of each other are one level there.
     tolerance = 0.10 if any(l.ocr for l in lines) else 0.0  # noqa: E741
     level_of: dict[tuple[float, bool], int] = {}
     rank = 0
     for index, style in enumerate(styled):
-        if index and not (style[1] == styled[index - 1][1] and styled[index - 1][0] - style[0] <= tolerance * styled[index - 1][0]):
+        if index and not (
+            style[1] == styled[index - 1][1] and styled[index - 1][0] - style[0] <= tolerance * styled[index - 1][0]
+        ):
             rank += 1
         level_of[style] = min(rank + 1, 6)
     deepest = rank + 1 if styled else 0
@@ -584,7 +614,11 @@ def _stands_alone(lines: list[_Line], i: int) -> bool:
             if other.page != line.page or other.column != line.column or other.table is not None:
                 continue
             gap = line.top - other.bottom if j < i else other.top - line.bottom
-            if gap < 0.45 * line.size and not (j < i and _SENTENCE_END.search(other.text)) and other.style == line.style:
+            if (
+                gap < 0.45 * line.size
+                and not (j < i and _SENTENCE_END.search(other.text))
+                and other.style == line.style
+            ):
                 return False
     return True
 
@@ -723,7 +757,9 @@ def _dehyphenate(head: str, tail: str, vocabulary: frozenset[str]) -> str:
         return head[:-1] + tail
     stem = left[:-1]
     # Dutch writes a hyphen between clashing vowels (zonne-energie) and after capitals or digits (ANBI-status)
-    if (stem[-1:].lower() in _VOWELS and right_word[:1].lower() in _VOWELS) or any(c.isupper() or c.isdigit() for c in stem):
+    if (stem[-1:].lower() in _VOWELS and right_word[:1].lower() in _VOWELS) or any(
+        c.isupper() or c.isdigit() for c in stem
+    ):
         return head + tail
     return head[:-1] + tail
 
@@ -756,8 +792,9 @@ def _merge_page_breaks(blocks: list[Block], vocabulary: frozenset[str]) -> list[
             and block.page == (merged[-1].page or 0) + 1
             and block.text[:1].islower()
         ):  # a long heading wrapped onto the next page continues in lower case
-            merged[-1] = Block(f"{merged[-1].text} {block.text}", heading_level=block.heading_level,
-                               page=merged[-1].page)
+            merged[-1] = Block(
+                f"{merged[-1].text} {block.text}", heading_level=block.heading_level, page=merged[-1].page
+            )
             continue
         if (
             merged
@@ -771,7 +808,9 @@ def _merge_page_breaks(blocks: list[Block], vocabulary: frozenset[str]) -> list[
             and block.text[:1].islower()
         ):
             last = merged[-1]
-            merged[-1] = Block(_join_lines([last.text, block.text], vocabulary), page=last.page, page_end=block.page_end or block.page)
+            merged[-1] = Block(
+                _join_lines([last.text, block.text], vocabulary), page=last.page, page_end=block.page_end or block.page
+            )
             continue
         merged.append(block)
     return merged

@@ -63,9 +63,7 @@ def _decode(data: bytes) -> str | None:
 
 def _looks_like_text(text: str) -> bool:
     """No stray control characters, and (for longer text) mostly ASCII as Dutch and English are."""
-    controls = sum(
-        1 for ch in text if ch not in _ALLOWED_CONTROLS and unicodedata.category(ch) == "Cc"
-    )
+    controls = sum(1 for ch in text if ch not in _ALLOWED_CONTROLS and unicodedata.category(ch) == "Cc")
     if controls > len(text) // 200:  # allow e.g. a single DOS end-of-file mark
         return False
     visible = [ch for ch in text if not ch.isspace()]

@@ -47,12 +47,19 @@ _DATE_EVIDENCE = re.compile(
     rf"\b\d{{1,2}} ({_MONTHS})\b|\b(\d+|een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|twaalf|dertig|veertien)"
     rf" (dagen|weken|maanden|jaar|jaren)\b|\buiterlijk\b|\b(termijn|datum) van\b"
 )
-_CONTACT_QUESTION = re.compile(r"\bopeningstijden\b|\bopeningsuren\b|\btelefoonnummer\b|\be-?mailadres\b|\bbereikbaar\b")
+_CONTACT_QUESTION = re.compile(
+    r"\bopeningstijden\b|\bopeningsuren\b|\btelefoonnummer\b|\be-?mailadres\b|\bbereikbaar\b"
+)
 _CONTACT_EVIDENCE = re.compile(r"\b\d{1,2}[:.]\d{2}\s*uur\b|\b0\d{2,3}[- ]?\d{6,7}\b|\b\S+@\S+\.\w+\b")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 FEATURES: tuple[str, ...] = (
-    "top_dense", "margin", "agreement", "coverage", "known", "type_missing",
+    "top_dense",
+    "margin",
+    "agreement",
+    "coverage",
+    "known",
+    "type_missing",
 )
 
 
@@ -75,8 +82,11 @@ def asked_type_missing(question: str, hits: Sequence[Hit], top: int = 3) -> bool
     """The question asks for an amount, a date or term, or contact details, and the top sources hold none."""
     folded = fold(asking_part(question))
     evidence = fold(" ".join(h.chunk.text for h in hits[:top]))
-    for asks, holds in ((_MONEY_QUESTION, _MONEY_EVIDENCE), (_DATE_QUESTION, _DATE_EVIDENCE),
-                        (_CONTACT_QUESTION, _CONTACT_EVIDENCE)):
+    for asks, holds in (
+        (_MONEY_QUESTION, _MONEY_EVIDENCE),
+        (_DATE_QUESTION, _DATE_EVIDENCE),
+        (_CONTACT_QUESTION, _CONTACT_EVIDENCE),
+    ):
         if asks.search(folded) and not holds.search(evidence):
             return True
     return False
@@ -172,8 +182,13 @@ class RefusalModel:
 
     def to_dict(self) -> dict:
         return {
-            "features": list(self.weights), "weights": self.weights, "bias": self.bias, "mean": self.mean,
-            "scale": self.scale, "refuse_below": self.refuse_below, "uncertain_below": self.uncertain_below,
+            "features": list(self.weights),
+            "weights": self.weights,
+            "bias": self.bias,
+            "mean": self.mean,
+            "scale": self.scale,
+            "refuse_below": self.refuse_below,
+            "uncertain_below": self.uncertain_below,
         }
 
     @classmethod

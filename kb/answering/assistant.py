@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -130,7 +131,7 @@ class Assistant:
             yield from stream._pieces
 
         def finish(text: str) -> Answer:
-            answer = inner_finish(text[len(lead):] if text.startswith(lead) else text)
+            answer = inner_finish(text[len(lead) :] if text.startswith(lead) else text)
             if answer.refused:
                 return answer
             answer.text = lead + answer.text
@@ -186,8 +187,12 @@ class Assistant:
                 unsupported_marker=self.prompts.text("unsupported_marker_nl.txt").rstrip("\n"),
             )
             citations = [
-                Citation(n, hits[n - 1], self._best_quote(raw, hits[n - 1]),
-                         supported=not _sentence_unsupported(checked.text, n, self.prompts))
+                Citation(
+                    n,
+                    hits[n - 1],
+                    self._best_quote(raw, hits[n - 1]),
+                    supported=not _sentence_unsupported(checked.text, n, self.prompts),
+                )
                 for n in checked.cited
             ]
             warnings = [f"ongeldige bronverwijzing verwijderd: {m}" for m in checked.removed]
@@ -236,8 +241,10 @@ def suggestions(hits: list[Hit], floor: float, n: int = 3, window: float = 0.08)
     least ``floor`` and within ``window`` of the best one (a distant runner-up is no suggestion)."""
     if not hits:
         return []
+
     def score(h: Hit) -> float:
         return float(h.signals.get("dense", h.score))
+
     best = score(hits[0])
     out: list[Hit] = []
     seen: set[tuple[str, tuple[str, ...]]] = set()
@@ -255,4 +262,3 @@ def suggestions(hits: list[Hit], floor: float, n: int = 3, window: float = 0.08)
 def _sentence_unsupported(text: str, n: int, prompts: Prompts) -> bool:
     marker = prompts.text("unsupported_marker_nl.txt").strip()
     return any(f"[{n}]" in line and marker in line for line in re.split(r"(?<=[.!?])\s+|\n", text))
-

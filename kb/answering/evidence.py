@@ -7,9 +7,10 @@ support a sentence of an LLM answer?). Scores combine the embedding model and le
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -54,7 +55,7 @@ def is_link_list(text: str) -> bool:
         return False
     rest = _LINK.sub(" ", text)
     words_outside = [w for w in re.findall(r"\w+", rest) if len(w) > 2]
-    return len(links) >= 2 and len(words_outside) <= 6 * len(links) or sum(map(len, links)) > 0.5 * len(text)
+    return (len(links) >= 2 and len(words_outside) <= 6 * len(links)) or sum(map(len, links)) > 0.5 * len(text)
 
 
 def split_units(text: str, max_chars: int = 700) -> list[str]:
@@ -110,7 +111,7 @@ def unit_vectors(store: Any, embedder: Embedder, embed_missing: bool = True) -> 
     chunk pays for its few paragraphs, later answers (and a store built with passage vectors before) pay
     nothing. A one-paragraph chunk is its own unit with its own stored vector.
     """
-    from ingest.chunking import passages_of  # noqa: PLC0415
+    from ingest.chunking import passages_of
 
     def provide(chunk_ids: list[str]) -> dict[str, list[tuple[str, np.ndarray]]]:
         out = store.passage_vectors(chunk_ids)

@@ -202,13 +202,16 @@ class ExtractiveAnswerer:
             lines = [self.prompts.line("extractive_lead_nl.txt"), "", *support]
         for group in version_groups(hits, [q.n for q in quotes]):
             numbers = [f"[{n}]" for n in group.sources]
-            lines += ["", self.prompts.render(
-                "versions_note_nl.txt",
-                sources=", ".join(numbers[:-1]) + f" en {numbers[-1]}",
-                rule=group.rule,
-                newest=str(group.newest),
-                date=dutch_date(group.dates[0]),
-            ).strip()]
+            lines += [
+                "",
+                self.prompts.render(
+                    "versions_note_nl.txt",
+                    sources=", ".join(numbers[:-1]) + f" en {numbers[-1]}",
+                    rule=group.rule,
+                    newest=str(group.newest),
+                    date=dutch_date(group.dates[0]),
+                ).strip(),
+            ]
         return "\n".join(lines)
 
     def stream(self, question: str, hits: list[Hit]) -> tuple[Iterator[str], list[Quote], list[int]]:
@@ -232,7 +235,9 @@ def renumber_order(cited: list[int], n_hits: int) -> list[int]:
 
 
 _ARTICLE_HEADING = re.compile(r"^(art(?:ikel)?\.? [^\s–—]+(?: [^\s–—-][^–—]*?)?)(?:\s+[–—-]\s+.*)?$", re.IGNORECASE)
-_ASKS_NUMBER = re.compile(r"\b(hoeveel|hoe hoog|hoe lang|welk bedrag|wat kost|bedrag|termijn|binnen hoeveel)\b", re.IGNORECASE)
+_ASKS_NUMBER = re.compile(
+    r"\b(hoeveel|hoe hoog|hoe lang|welk bedrag|wat kost|bedrag|termijn|binnen hoeveel)\b", re.IGNORECASE
+)
 _NUMBER = re.compile(r"\d|€")
 
 
@@ -241,7 +246,7 @@ def _key(text: str) -> str:
 
 
 def short_citation(hit: Hit) -> str:
-    """"art. 2:34 BW" for a law article, else the document's title and section ("Gids, Oprichten")."""
+    """ "art. 2:34 BW" for a law article, else the document's title and section ("Gids, Oprichten")."""
     c = hit.chunk
     where = c.section[-1] if c.section else ""
     match = _ARTICLE_HEADING.match(where) if where else None

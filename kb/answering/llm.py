@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from kb.errors import KbError
 from collections.abc import Iterator
 from typing import Any
 
 from kb.answering.prompts import Prompts
 from kb.answering.types import Turn
 from kb.config import Settings
+from kb.errors import KbError
 from kb.retrieval.types import Hit
 
 
@@ -68,9 +68,7 @@ class LLMAnswerer:
         self.name = name
 
     def messages(self, question: str, hits: list[Hit]) -> list[tuple[str, str]]:
-        user = self.prompts.render(
-            "answer_user_nl.txt", sources=self.prompts.sources_block(hits), question=question
-        )
+        user = self.prompts.render("answer_user_nl.txt", sources=self.prompts.sources_block(hits), question=question)
         return [("system", self.prompts.text("system_nl.txt")), ("human", user)]
 
     def stream(self, question: str, hits: list[Hit]) -> Iterator[str]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from kb.errors import KbError
 import re
 from functools import lru_cache
 from pathlib import Path
 
+from kb.errors import KbError
 from kb.retrieval.types import Hit
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from kb.retrieval.dutch_text import MONTHS, article_tokens, fold
 from kb.retrieval.types import Hit
 
+
 @dataclass(frozen=True)
 class VersionGroup:
     rule: str  # the shared heading, e.g. "art. 150 Gemeentewet"

@@ -8,7 +8,6 @@ except :func:`authenticate`, which commits itself so the failed-login counter su
 
 from __future__ import annotations
 
-from kb.errors import KbError
 import hashlib
 import re
 import secrets
@@ -23,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kb.db.models import ROLES, LoginSession, User, as_utc, utcnow
+from kb.errors import KbError
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
@@ -65,9 +65,7 @@ def normalize_username(username: str) -> str:
 
 def _validate_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(
-            f"Het wachtwoord is te kort: gebruik minstens {MIN_PASSWORD_LENGTH} tekens."
-        )
+        raise AccountError(f"Het wachtwoord is te kort: gebruik minstens {MIN_PASSWORD_LENGTH} tekens.")
     if len(password) > MAX_PASSWORD_LENGTH:
         raise AccountError(f"Het wachtwoord is te lang: gebruik hoogstens {MAX_PASSWORD_LENGTH} tekens.")
 
@@ -82,9 +80,7 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
 
 
-def create_user(
-    session: Session, username: str, password: str, role: str, partner_org: str | None = None
-) -> User:
+def create_user(session: Session, username: str, password: str, role: str, partner_org: str | None = None) -> User:
     """Create a staff or partner account. Raises :class:`AccountError` (Dutch) when invalid.
 
     A partner account needs ``partner_org``: the organisation whose documents the partner manages.
@@ -99,9 +95,7 @@ def create_user(
         raise AccountError(f"Onbekende rol '{role}': kies 'staff' (medewerker) of 'partner'.")
     org = (partner_org or "").strip() or None
     if role == "partner" and org is None:
-        raise AccountError(
-            "Een partneraccount heeft een organisatie nodig: geef de naam van de partnerorganisatie op."
-        )
+        raise AccountError("Een partneraccount heeft een organisatie nodig: geef de naam van de partnerorganisatie op.")
     _validate_password(password)
     if session.scalar(select(func.count()).select_from(User).where(User.username == name)):
         raise AccountError(f"De gebruikersnaam '{name}' is al in gebruik: kies een andere naam.")

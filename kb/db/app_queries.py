@@ -81,9 +81,7 @@ def answer_citations(answer: Answer) -> list[dict[str, Any]]:
     ]
 
 
-def record_answer(
-    session: Session, conversation_id: str, answer: Answer, now: datetime | None = None
-) -> Exchange:
+def record_answer(session: Session, conversation_id: str, answer: Answer, now: datetime | None = None) -> Exchange:
     """Store a finished answer with the ids and scores of all its sources and its citations."""
     return record_exchange(
         session,
@@ -117,9 +115,7 @@ def clear_feedback(session: Session, exchange_id: int) -> bool:
     return True
 
 
-def review_as(
-    session: Session, principal: Principal, exchange_id: int, status: str, note: str | None = None
-) -> Review:
+def review_as(session: Session, principal: Principal, exchange_id: int, status: str, note: str | None = None) -> Review:
     """A staff member marks an answer ``checked`` or ``incorrect``; anyone else is refused."""
     require_staff(principal)
     return review_exchange(session, exchange_id, status, note=note, reviewer=principal.username or "")

@@ -6,7 +6,6 @@ Engine that is cached per URL, so the Streamlit app can call it on every rerun.
 
 from __future__ import annotations
 
-from kb.errors import KbError
 import importlib.util
 import threading
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from kb.config import get_settings
+from kb.errors import KbError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 

@@ -6,13 +6,12 @@ Functions take an open Session and flush; the caller commits (``session_scope``)
 
 from __future__ import annotations
 
-from kb.errors import KbError
 import csv
 import io
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
@@ -20,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kb.db.models import REVIEW_STATUSES, Conversation, Exchange, Feedback, Review, as_utc, utcnow
+from kb.errors import KbError
 
 SOURCE_KEYS: tuple[str, ...] = ("doc_id", "chunk_id", "title", "section", "score", "rank")
 CITATION_KEYS: tuple[str, ...] = ("n", "doc_id", "chunk_id", "section", "quote")
@@ -32,13 +32,9 @@ class HistoryError(KbError, ValueError):
 # --- recording ---------------------------------------------------------------------------------
 
 
-def start_conversation(
-    session: Session, topic_filter: str | None = None, now: datetime | None = None
-) -> Conversation:
+def start_conversation(session: Session, topic_filter: str | None = None, now: datetime | None = None) -> Conversation:
     """A new conversation with a random uuid id; ``topic_filter`` is the topic chosen in the app."""
-    conversation = Conversation(
-        id=str(uuid.uuid4()), topic_filter=topic_filter or None, created_at=_now(now)
-    )
+    conversation = Conversation(id=str(uuid.uuid4()), topic_filter=topic_filter or None, created_at=_now(now))
     session.add(conversation)
     session.flush()
     return conversation
@@ -206,14 +202,14 @@ class ExchangeRow:
 def _lower_bound(value: date | datetime) -> datetime:
     if isinstance(value, datetime):
         return as_utc(value)
-    return datetime.combine(value, time.min, tzinfo=timezone.utc)
+    return datetime.combine(value, time.min, tzinfo=UTC)
 
 
 def _upper_bound(value: date | datetime) -> tuple[datetime, bool]:
     """(bound, inclusive): a datetime is inclusive; a date runs until the start of the next day."""
     if isinstance(value, datetime):
         return as_utc(value), True
-    return datetime.combine(value + timedelta(days=1), time.min, tzinfo=timezone.utc), False
+    return datetime.combine(value + timedelta(days=1), time.min, tzinfo=UTC), False
 
 
 def list_exchanges(
@@ -221,11 +217,7 @@ def list_exchanges(
 ) -> list[ExchangeRow]:
     """Exchanges matching ``filters``, newest first, each with its feedback and latest review."""
     f = filters or ExchangeFilter()
-    latest = (
-        select(Review.exchange_id, func.max(Review.id).label("review_id"))
-        .group_by(Review.exchange_id)
-        .subquery()
-    )
+    latest = select(Review.exchange_id, func.max(Review.id).label("review_id")).group_by(Review.exchange_id).subquery()
     stmt = (
         select(Exchange, Conversation.topic_filter, Feedback, Review)
         .join(Conversation, Conversation.id == Exchange.conversation_id)
@@ -385,9 +377,7 @@ def group_similar(
         return []
     vectors = np.asarray(embed(list(questions)), dtype=np.float64)
     if vectors.ndim != 2 or vectors.shape[0] != len(questions):
-        raise ValueError(
-            f"embed gaf een matrix met vorm {vectors.shape}; verwacht ({len(questions)}, dimensie)."
-        )
+        raise ValueError(f"embed gaf een matrix met vorm {vectors.shape}; verwacht ({len(questions)}, dimensie).")
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     vectors = vectors / np.where(norms == 0, 1.0, norms)
     similarity = vectors @ vectors.T

@@ -8,7 +8,7 @@ timezone-aware UTC datetimes, also on SQLite.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -48,14 +48,14 @@ NAMING_CONVENTION = {
 
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def as_utc(value: datetime) -> datetime:
     """``value`` as aware UTC; a naive datetime is taken to be UTC already."""
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -147,9 +147,7 @@ class Exchange(Base):
     __tablename__ = "exchanges"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    conversation_id: Mapped[str] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
-    )
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     question: Mapped[str] = mapped_column(Text)
     standalone_query: Mapped[str | None] = mapped_column(Text)
@@ -178,9 +176,7 @@ class Feedback(Base):
     __tablename__ = "feedback"
     __table_args__ = (CheckConstraint("score IN (-1, 1)", name="score"),)
 
-    exchange_id: Mapped[int] = mapped_column(
-        ForeignKey("exchanges.id", ondelete="CASCADE"), primary_key=True
-    )
+    exchange_id: Mapped[int] = mapped_column(ForeignKey("exchanges.id", ondelete="CASCADE"), primary_key=True)
     score: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -274,9 +270,7 @@ class DocumentVersion(Base):
     """
 
     __tablename__ = "document_versions"
-    __table_args__ = (
-        CheckConstraint("state IN ('pending', 'live', 'superseded', 'removed')", name="state"),
-    )
+    __table_args__ = (CheckConstraint("state IN ('pending', 'live', 'superseded', 'removed')", name="state"),)
 
     version: Mapped[str] = mapped_column(String(32), primary_key=True)
     doc_id: Mapped[str] = mapped_column(String(300), index=True)

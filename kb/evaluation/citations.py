@@ -15,12 +15,14 @@ Apart from that the comparison is exact (case-sensitive), as the README says.
 
 from __future__ import annotations
 
-from kb.errors import KbError
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Literal, Sequence
+from typing import Literal
+
+from kb.errors import KbError
 
 CitationKind = Literal["article", "section", "file"]
 

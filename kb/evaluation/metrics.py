@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from kb.evaluation.citations import chunk_matches_any
 from kb.evaluation.normalize import missing_facts
@@ -34,7 +35,7 @@ class RetrievedItem:
         object.__setattr__(self, "section", tuple(self.section))
 
     @classmethod
-    def from_hit(cls, hit: Any) -> "RetrievedItem":
+    def from_hit(cls, hit: Any) -> RetrievedItem:
         """From a :class:`kb.retrieval.types.Hit` (or anything with ``.chunk.source``/``.chunk.section``, or
         with ``.source``/``.section`` itself)."""
         chunk = getattr(hit, "chunk", hit)
@@ -87,7 +88,7 @@ class Timing:
     max: float | None
 
     @classmethod
-    def of(cls, seconds: Sequence[float]) -> "Timing":
+    def of(cls, seconds: Sequence[float]) -> Timing:
         if not seconds:
             return cls(0, None, None, None, None)
         return cls(
@@ -144,7 +145,7 @@ class RetrievalScores:
     mrr: float | None
 
     @classmethod
-    def of(cls, ranks: Sequence[int | None], ks: Sequence[int]) -> "RetrievalScores":
+    def of(cls, ranks: Sequence[int | None], ks: Sequence[int]) -> RetrievalScores:
         n = len(ranks)
         recall = {k: _rate(sum(1 for r in ranks if r is not None and r <= k), n) for k in ks}
         mrr = sum(1.0 / r for r in ranks if r is not None) / n if n else None
@@ -312,7 +313,7 @@ class AnswerScores:
     refusal: float | None
 
     @classmethod
-    def of(cls, results: Sequence[AnswerResult]) -> "AnswerScores":
+    def of(cls, results: Sequence[AnswerResult]) -> AnswerScores:
         answerable = [r for r in results if not r.negative]
         negative = [r for r in results if r.negative]
         n = len(answerable)
@@ -388,9 +389,9 @@ def score_answers(runs: Sequence[AnswerRun]) -> AnswerReport:
             topic=run.question.topic,
             negative=run.question.is_negative,
             refused=bool(run.refused),
-            missing=() if run.question.is_negative else tuple(
-                missing_facts(run.answer, run.question.answer_must_contain)
-            ),
+            missing=()
+            if run.question.is_negative
+            else tuple(missing_facts(run.answer, run.question.answer_must_contain)),
             cited_ok=False if run.question.is_negative else cites_expected(run.question, run.cited),
             cited=tuple(run.cited),
             answer=run.answer,

@@ -40,24 +40,64 @@ import unicodedata
 from fractions import Fraction
 
 _UNITS = {
-    "nul": 0, "een": 1, "twee": 2, "drie": 3, "vier": 4,
-    "vijf": 5, "zes": 6, "zeven": 7, "acht": 8, "negen": 9,
+    "nul": 0,
+    "een": 1,
+    "twee": 2,
+    "drie": 3,
+    "vier": 4,
+    "vijf": 5,
+    "zes": 6,
+    "zeven": 7,
+    "acht": 8,
+    "negen": 9,
 }
 _TEENS = {
-    "tien": 10, "elf": 11, "twaalf": 12, "dertien": 13, "veertien": 14, "vijftien": 15,
-    "zestien": 16, "zeventien": 17, "achttien": 18, "negentien": 19,
+    "tien": 10,
+    "elf": 11,
+    "twaalf": 12,
+    "dertien": 13,
+    "veertien": 14,
+    "vijftien": 15,
+    "zestien": 16,
+    "zeventien": 17,
+    "achttien": 18,
+    "negentien": 19,
 }
 _TENS = {
-    "twintig": 20, "dertig": 30, "veertig": 40, "vijftig": 50,
-    "zestig": 60, "zeventig": 70, "tachtig": 80, "negentig": 90,
+    "twintig": 20,
+    "dertig": 30,
+    "veertig": 40,
+    "vijftig": 50,
+    "zestig": 60,
+    "zeventig": 70,
+    "tachtig": 80,
+    "negentig": 90,
 }
 _MULTIPLIERS = {"honderd": 100, "duizend": 1000, "miljoen": 1_000_000, "miljard": 1_000_000_000}
 _DENOMINATORS = {
-    "derde": 3, "derden": 3, "vierde": 4, "vierden": 4, "kwart": 4,
-    "vijfde": 5, "vijfden": 5, "zesde": 6, "zesden": 6, "zevende": 7, "zevenden": 7,
-    "achtste": 8, "achtsten": 8, "negende": 9, "negenden": 9, "tiende": 10, "tienden": 10,
-    "twintigste": 20, "twintigsten": 20, "honderdste": 100, "honderdsten": 100,
-    "duizendste": 1000, "duizendsten": 1000,
+    "derde": 3,
+    "derden": 3,
+    "vierde": 4,
+    "vierden": 4,
+    "kwart": 4,
+    "vijfde": 5,
+    "vijfden": 5,
+    "zesde": 6,
+    "zesden": 6,
+    "zevende": 7,
+    "zevenden": 7,
+    "achtste": 8,
+    "achtsten": 8,
+    "negende": 9,
+    "negenden": 9,
+    "tiende": 10,
+    "tienden": 10,
+    "twintigste": 20,
+    "twintigsten": 20,
+    "honderdste": 100,
+    "honderdsten": 100,
+    "duizendste": 1000,
+    "duizendsten": 1000,
 }
 
 _COMPOUND_TENS = re.compile(
@@ -65,9 +105,7 @@ _COMPOUND_TENS = re.compile(
 )
 _THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3})((?P<sep>[. ])\d{3})((?P=sep)\d{3})*(?![\d])")
 _NUMBER_OR_WORD = r"(\d+(?:,\d+)?|[a-z]+)"
-_MULTIPLIER_PHRASE = re.compile(
-    r"(?<![\w,])" + _NUMBER_OR_WORD + r" (honderd|duizend|miljoen|miljard)(?!\w)"
-)
+_MULTIPLIER_PHRASE = re.compile(r"(?<![\w,])" + _NUMBER_OR_WORD + r" (honderd|duizend|miljoen|miljard)(?!\w)")
 _FRACTION_PHRASE = re.compile(
     r"(?<![\w,])(\d+|[a-z]+) (" + "|".join(sorted(_DENOMINATORS, key=len, reverse=True)) + r")(?!\w)"
 )

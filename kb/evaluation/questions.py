@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from kb.errors import KbError
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
+from kb.errors import KbError
 from kb.evaluation.citations import CitationError, parse_citation
 
 NEGATIVE = "negative"
@@ -49,7 +50,7 @@ class EvalQuestion:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "EvalQuestion":
+    def from_dict(cls, data: Mapping[str, Any]) -> EvalQuestion:
         """Build a question from one parsed JSON object; raises ValueError (Dutch) on a schema problem."""
         if not isinstance(data, Mapping):
             raise ValueError(f"verwacht een JSON-object, niet {type(data).__name__}")

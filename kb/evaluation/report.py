@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Union
-
 from kb.evaluation.metrics import AnswerReport, AnswerScores, RetrievalReport, RetrievalScores, Timing
 
 _MAX_TEXT = 90
@@ -131,7 +129,7 @@ def answer_summary(report: AnswerReport) -> str:
     )
 
 
-def summary_line(report: Union[RetrievalReport, AnswerReport]) -> str:
+def summary_line(report: RetrievalReport | AnswerReport) -> str:
     """The one-line summary of either report."""
     if isinstance(report, RetrievalReport):
         return retrieval_summary(report)

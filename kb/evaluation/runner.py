@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from kb.evaluation.metrics import (
     DEFAULT_KS,
@@ -59,9 +60,7 @@ def run_retrieval(
     return score_retrieval(runs, tuple(x for x in DEFAULT_KS if x <= k) or (k,))
 
 
-def answer_all(
-    questions: Sequence[EvalQuestion], ask: AskFn, progress: ProgressFn | None = None
-) -> list[AnswerRun]:
+def answer_all(questions: Sequence[EvalQuestion], ask: AskFn, progress: ProgressFn | None = None) -> list[AnswerRun]:
     """One timed answer per question."""
     runs: list[AnswerRun] = []
     for i, question in enumerate(questions, start=1):
@@ -83,9 +82,7 @@ def run_answers(
     return score_answers(answer_all(questions, ask, progress))
 
 
-def split_halves(
-    questions: Sequence[EvalQuestion], seed: int = 0
-) -> tuple[list[EvalQuestion], list[EvalQuestion]]:
+def split_halves(questions: Sequence[EvalQuestion], seed: int = 0) -> tuple[list[EvalQuestion], list[EvalQuestion]]:
     """Two disjoint halves that together hold every question, stratified by type (for an overfitting
     check: tune on one half, confirm on the other).
 

@@ -71,8 +71,10 @@ class CitationGraph:
             front[record.doc_id] = [str(s) for s in sources]
 
         def refs(text: str) -> list[tuple[str, str]]:
-            return [(m.group(1).lower().rstrip("."), " ".join(m.group(2).lower().split()))
-                    for m in reference.finditer(" ".join(text.split()))]
+            return [
+                (m.group(1).lower().rstrip("."), " ".join(m.group(2).lower().split()))
+                for m in reference.finditer(" ".join(text.split()))
+            ]
 
         cites: dict[str, tuple[str, ...]] = {}
         for c in chunks:

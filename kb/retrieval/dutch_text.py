@@ -11,17 +11,61 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Iterable
 
 import Stemmer
 from bm25s.stopwords import STOPWORDS_DUTCH
 
 _EXTRA_STOPWORDS = {
-    "we", "wij", "ons", "onze", "mag", "mogen", "moet", "moeten", "kan", "kunnen", "wordt", "worden",
-    "hoe", "wat", "wanneer", "welke", "waar", "waarom", "wie", "zijn", "heeft", "hebben", "gaan", "gaat",
-    "bij", "nog", "dus", "wel", "iets", "eigenlijk", "even", "graag", "willen", "wil", "zou", "zouden",
-    "jullie", "je", "jij", "u", "uw", "hun", "hen", "daarvoor", "daarmee", "ervan", "erin", "erop",
+    "we",
+    "wij",
+    "ons",
+    "onze",
+    "mag",
+    "mogen",
+    "moet",
+    "moeten",
+    "kan",
+    "kunnen",
+    "wordt",
+    "worden",
+    "hoe",
+    "wat",
+    "wanneer",
+    "welke",
+    "waar",
+    "waarom",
+    "wie",
+    "zijn",
+    "heeft",
+    "hebben",
+    "gaan",
+    "gaat",
+    "bij",
+    "nog",
+    "dus",
+    "wel",
+    "iets",
+    "eigenlijk",
+    "even",
+    "graag",
+    "willen",
+    "wil",
+    "zou",
+    "zouden",
+    "jullie",
+    "je",
+    "jij",
+    "u",
+    "uw",
+    "hun",
+    "hen",
+    "daarvoor",
+    "daarmee",
+    "ervan",
+    "erin",
+    "erop",
 }
 STOPWORDS: frozenset[str] = frozenset(
     unicodedata.normalize("NFKD", w).encode("ascii", "ignore").decode() for w in STOPWORDS_DUTCH
@@ -37,8 +81,18 @@ MIN_PART = 4
 
 
 MONTHS: tuple[str, ...] = (
-    "januari", "februari", "maart", "april", "mei", "juni",
-    "juli", "augustus", "september", "oktober", "november", "december",
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
 )
 
 
@@ -102,7 +156,7 @@ class DutchAnalyzer:
             for linker in _LINKERS:
                 if linker and not tail.startswith(linker):
                     continue
-                rest = tail[len(linker):]
+                rest = tail[len(linker) :]
                 if len(rest) < MIN_PART:
                     continue
                 if rest in self.vocabulary:

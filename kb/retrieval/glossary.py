@@ -89,7 +89,7 @@ class QueryExpander:
         return f"{query} ({'; '.join(extra)})" if extra else query
 
     @classmethod
-    def from_store(cls, store: KnowledgeStore) -> "QueryExpander":
+    def from_store(cls, store: KnowledgeStore) -> QueryExpander:
         entries: list[GlossaryEntry] = []
         doc_ids: set[str] = set()
         for record in store.list_documents():

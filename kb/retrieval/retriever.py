@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from kb.config import Settings
 from kb.embeddings import Embedder
@@ -124,7 +124,9 @@ class Retriever:
             by_doc: dict[str, list[float]] = {}
             for cand in pool.values():
                 by_doc.setdefault(cand.chunk.doc_id, []).append(cand.fused)
-            mean_top = {d: sum(sorted(v, reverse=True)[:2]) / len(sorted(v, reverse=True)[:2]) for d, v in by_doc.items()}
+            mean_top = {
+                d: sum(sorted(v, reverse=True)[:2]) / len(sorted(v, reverse=True)[:2]) for d, v in by_doc.items()
+            }
             for cand in pool.values():
                 cand.fused += s.document_blend * mean_top[cand.chunk.doc_id]
 

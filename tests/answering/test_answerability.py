@@ -66,8 +66,14 @@ def test_unknown_words_lower_coverage_but_are_no_rule():
     f = evidence_features("Mag de penningmeester declaraties goedkeuren?", hits, ANALYZER)
     assert f["coverage"] < 0.5 and f["known"] < 0.5
     # the shipped model weighs it with every other signal; with strong evidence elsewhere it still answers
-    model = RefusalModel({"top_dense": 4.0, "known": 0.5}, 0.0, {"top_dense": 0.5, "known": 0.5},
-                         {"top_dense": 0.1, "known": 0.5}, 0.2, 0.5)
+    model = RefusalModel(
+        {"top_dense": 4.0, "known": 0.5},
+        0.0,
+        {"top_dense": 0.5, "known": 0.5},
+        {"top_dense": 0.1, "known": 0.5},
+        0.2,
+        0.5,
+    )
     assert model.decide({**f, "top_dense": 0.8}).outcome == "answer"
 
 

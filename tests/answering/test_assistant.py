@@ -56,9 +56,11 @@ def test_follow_up_uses_previous_question(small_kb, settings, hashing_embedder):
 
 
 def test_topic_filter(small_kb, settings, hashing_embedder):
-    answer = assistant(small_kb, settings, hashing_embedder).ask(
-        "Mag een vereniging winst verdelen?", filters=SearchFilters(topic="belasting")
-    ).complete()
+    answer = (
+        assistant(small_kb, settings, hashing_embedder)
+        .ask("Mag een vereniging winst verdelen?", filters=SearchFilters(topic="belasting"))
+        .complete()
+    )
     assert all(h.chunk.topic == "belasting" for h in answer.hits)
 
 
@@ -77,7 +79,9 @@ def test_llm_answer_streams_and_verifies_citations(small_kb, settings, hashing_e
 
 def test_llm_refusal_phrase_becomes_refusal(small_kb, settings, hashing_embedder):
     model = GenericFakeChatModel(messages=iter([AIMessage(content="Dat staat niet in de bronnen.")]))
-    answer = assistant(small_kb, settings, hashing_embedder, chat_model=model).ask("Wat kost een vergunning?").complete()
+    answer = (
+        assistant(small_kb, settings, hashing_embedder, chat_model=model).ask("Wat kost een vergunning?").complete()
+    )
     assert answer.refused and answer.citations == []
 
 
@@ -96,7 +100,9 @@ def test_named_article_is_found_first(small_kb, settings, hashing_embedder, tmp_
 
     store, retriever = small_kb
     law = tmp_path / "wet.md"
-    law.write_text("# Wet\n\n## art. 2:26 BW\n\nTekst over iets.\n\n## art. 2:27 BW\n\nAndere tekst.\n", encoding="utf-8")
+    law.write_text(
+        "# Wet\n\n## art. 2:26 BW\n\nTekst over iets.\n\n## art. 2:27 BW\n\nAndere tekst.\n", encoding="utf-8"
+    )
     IngestPipeline(store, lambda: hashing_embedder, settings).ingest_paths([law])
     hits = retriever.search("Wat zegt artikel 2:27 over de vereniging?", 3)
     assert hits[0].chunk.section[-1] == "art. 2:27 BW"
@@ -114,8 +120,9 @@ def test_guide_introduction_is_consulted_but_its_sections_are_quoted(settings, h
         "## Mag een vereniging winst verdelen?\n\nNee. Een vereniging mag geen winst verdelen onder haar leden.\n",
         encoding="utf-8",
     )
-    (folder / "notitie.md").write_text("# Notitie over winst\n\nWinst van een vereniging gaat naar haar doel.\n",
-                                       encoding="utf-8")
+    (folder / "notitie.md").write_text(
+        "# Notitie over winst\n\nWinst van een vereniging gaat naar haar doel.\n", encoding="utf-8"
+    )
     store = KnowledgeStore(settings)
     assert IngestPipeline(store, lambda: hashing_embedder, settings).ingest_paths([folder]).ok
     retriever = Retriever(store, lambda: hashing_embedder, settings)
@@ -137,8 +144,9 @@ def _with_model(monkeypatch, refuse_below: float, uncertain_below: float):
     monkeypatch.setattr(module, "load_model", lambda name: model)
 
 
-def test_weak_evidence_gives_an_answer_marked_uncertain_with_its_sources(small_kb, settings, hashing_embedder,
-                                                                        monkeypatch):
+def test_weak_evidence_gives_an_answer_marked_uncertain_with_its_sources(
+    small_kb, settings, hashing_embedder, monkeypatch
+):
     _with_model(monkeypatch, 0.0, 1.0)  # everything between the thresholds
     answer = assistant(small_kb, settings, hashing_embedder).ask("Mag een vereniging winst verdelen?").complete()
     assert answer.uncertain and not answer.refused
@@ -147,8 +155,9 @@ def test_weak_evidence_gives_an_answer_marked_uncertain_with_its_sources(small_k
     assert any(w.startswith("onzeker:") for w in answer.warnings)
 
 
-def test_no_evidence_gives_a_refusal_with_at_most_three_relevant_suggestions(small_kb, settings, hashing_embedder,
-                                                                            monkeypatch):
+def test_no_evidence_gives_a_refusal_with_at_most_three_relevant_suggestions(
+    small_kb, settings, hashing_embedder, monkeypatch
+):
     _with_model(monkeypatch, 1.0, 1.0)
     answer = assistant(small_kb, settings, hashing_embedder).ask("Mag een vereniging winst verdelen?").complete()
     assert answer.refused and not answer.uncertain and not answer.citations
@@ -183,4 +192,5 @@ def test_consulted_sources_do_not_repeat_a_cited_document(small_kb, settings, ha
     assert all(h.chunk.doc_id not in cited for h in answer.consulted_not_cited)
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
     assert [h.chunk.chunk_id for h in answer.hits[: len(answer.citations)]] == [
-        c.hit.chunk.chunk_id for c in answer.citations]
+        c.hit.chunk.chunk_id for c in answer.citations
+    ]

@@ -83,7 +83,8 @@ def test_units_are_verbatim_pieces_of_the_source():
     text = (
         "# Kantine\n\nDe omzet van de kantine kan vrijgesteld zijn van omzetbelasting.\n\n"
         "1. De vrijstelling geldt voor sportverenigingen.\n2. Er geldt een grens van € 68.067 per jaar.\n\n"
-        + "Lange uitleg over de vrijstelling. " * 30
+        + "Lange uitleg over de vrijstelling. "
+        * 30
     )
     units = split_units(text)
     assert len(units) > 5

@@ -24,20 +24,44 @@ LINE = re.compile(r"^- (?P<label>.+?): “(?P<quote>.+)” \[(?P<n>\d+)\]$")
 
 
 def hit(n: int, title: str, section: tuple[str, ...], text: str) -> Hit:
-    chunk = StoredChunk(f"{title.lower()}::v1::{n:05d}", title.lower(), text, "", title, f"{title.lower()}.md",
-                        "Partner A", "rechtsvorm", section, None, None, n)
+    chunk = StoredChunk(
+        f"{title.lower()}::v1::{n:05d}",
+        title.lower(),
+        text,
+        "",
+        title,
+        f"{title.lower()}.md",
+        "Partner A",
+        "rechtsvorm",
+        section,
+        None,
+        None,
+        n,
+    )
     return Hit(n, 1.0 / n, chunk)
 
 
 HITS = [
-    hit(1, "Vereniging", ("Vereniging", "Winst verdelen"),
+    hit(
+        1,
+        "Vereniging",
+        ("Vereniging", "Winst verdelen"),
         "Een vereniging mag geen winst verdelen onder haar leden.\n\n"
         "Het geld moet naar het doel van de   vereniging gaan.\n\n"
-        "De kantine is op zaterdag open."),
-    hit(2, "Stichting", ("Stichting", "Uitkeringen"),
-        "Een stichting mag geen uitkeringen doen aan oprichters of bestuurders.\n\nEen stichting heeft geen leden."),
-    hit(3, "Btw en de kantine", ("Btw en de kantine", "Kantine"),
-        "De omzet van de kantine van een sportvereniging kan vrijgesteld zijn van omzetbelasting."),
+        "De kantine is op zaterdag open.",
+    ),
+    hit(
+        2,
+        "Stichting",
+        ("Stichting", "Uitkeringen"),
+        "Een stichting mag geen uitkeringen doen aan oprichters of bestuurders.\n\nEen stichting heeft geen leden.",
+    ),
+    hit(
+        3,
+        "Btw en de kantine",
+        ("Btw en de kantine", "Kantine"),
+        "De omzet van de kantine van een sportvereniging kan vrijgesteld zijn van omzetbelasting.",
+    ),
 ]
 
 
@@ -125,8 +149,12 @@ def test_answer_leads_with_quoted_sentences_and_a_short_citation(answerer):
 def test_law_articles_are_cited_by_their_article(answerer):
     from kb.answering.extractive import short_citation
 
-    law = hit(1, "Burgerlijk Wetboek Boek 2 – Titel 1, 2, 3, 6", ("Burgerlijk Wetboek Boek 2", "art. 2:34 BW – Notulen"),
-              "Van het verhandelde in elke algemene vergadering worden notulen gemaakt.")
+    law = hit(
+        1,
+        "Burgerlijk Wetboek Boek 2 – Titel 1, 2, 3, 6",
+        ("Burgerlijk Wetboek Boek 2", "art. 2:34 BW – Notulen"),
+        "Van het verhandelde in elke algemene vergadering worden notulen gemaakt.",
+    )
     assert short_citation(law) == "art. 2:34 BW"
     assert short_citation(HITS[0]) == "Vereniging, Winst verdelen"
 
@@ -141,10 +169,14 @@ def test_sources_are_numbered_as_shown_when_a_lower_ranked_one_answers(answerer,
 
 
 def test_the_list_after_a_colon_is_quoted_with_its_lead_in(answerer):
-    text = ("De algemene vergadering besluit over de volgende zaken:\n\n- de begroting;\n- de jaarrekening;\n"
-            "- de benoeming van het bestuur.\n\nDe kantine is op zaterdag open.")
+    text = (
+        "De algemene vergadering besluit over de volgende zaken:\n\n- de begroting;\n- de jaarrekening;\n"
+        "- de benoeming van het bestuur.\n\nDe kantine is op zaterdag open."
+    )
     hits = [hit(1, "Vereniging", ("Vereniging", "Vergadering"), text)]
-    out, quotes, _ = shown(answerer(full_source_chars=0, max_quotes=1), "Waarover besluit de algemene vergadering?", hits)
+    out, quotes, _ = shown(
+        answerer(full_source_chars=0, max_quotes=1), "Waarover besluit de algemene vergadering?", hits
+    )
     assert "zaken: - de begroting; - de jaarrekening; - de benoeming van het bestuur." in out
     assert not any(q.text.rstrip().endswith(":") for q in quotes)
 
@@ -213,11 +245,14 @@ def test_leading_source_url_line_is_not_quoted(answerer):
     assert quotes == [Quote(1, "De omzet van de kantine kan vrijgesteld zijn.")]
 
 
-@pytest.mark.parametrize("line", [
-    "Bron: Kamer van Koophandel",
-    "Bron: https://wetten.overheid.nl/BWBR0003572 (via wetgeving-nl)",
-    "Bron: BWB-XML toestand 2022-01-01. Geen auteursrecht (art. 11 Aw).",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Bron: Kamer van Koophandel",
+        "Bron: https://wetten.overheid.nl/BWBR0003572 (via wetgeving-nl)",
+        "Bron: BWB-XML toestand 2022-01-01. Geen auteursrecht (art. 11 Aw).",
+    ],
+)
 def test_whole_source_line_is_left_out_of_the_quote(answerer, line):
     hits = [hit(1, "Stichting", ("Stichting", "Leden"), f"{line}\n\nEen stichting heeft geen leden.")]
     _, quotes = answer(answerer(), "Heeft een stichting leden?", hits)
@@ -226,10 +261,14 @@ def test_whole_source_line_is_left_out_of_the_quote(answerer, line):
 
 # ------------------------------------------------------------------------------------------ passage selection
 TWO_GOOD = [
-    hit(1, "Vereniging", ("Vereniging", "Winst"),
+    hit(
+        1,
+        "Vereniging",
+        ("Vereniging", "Winst"),
         "Een vereniging mag geen winst verdelen onder haar leden.\n\n"
         "De kantine is op zaterdag open.\n\n"
-        "Winst verdelen onder de leden mag een vereniging dus niet."),
+        "Winst verdelen onder de leden mag een vereniging dus niet.",
+    ),
     hit(2, "Stichting", ("Stichting", "Leden"), "Een stichting heeft geen leden."),
 ]
 
@@ -249,14 +288,25 @@ def test_each_top_source_gets_its_best_passage(answerer):
 def test_left_out_text_between_passages_is_marked(answerer):
     _, quotes = answer(answerer(max_quotes=2, cover_sources=1, full_source_chars=0), QUESTION, TWO_GOOD)
     # two passages of source 1, in document order, in one quote; the irrelevant middle one is left out
-    assert quotes == [Quote(1, "Een vereniging mag geen winst verdelen onder haar leden. … "
-                               "Winst verdelen onder de leden mag een vereniging dus niet.")]
+    assert quotes == [
+        Quote(
+            1,
+            "Een vereniging mag geen winst verdelen onder haar leden. … "
+            "Winst verdelen onder de leden mag een vereniging dus niet.",
+        )
+    ]
 
 
 def test_adjacent_passages_read_as_one_continuous_quote(answerer):
-    hits = [hit(1, "Vereniging", ("Vereniging", "Winst"),
-                "Een vereniging mag geen winst verdelen.\n\nDe leden krijgen geen winst van de vereniging.\n\n"
-                "De kantine is op zaterdag open.")]
+    hits = [
+        hit(
+            1,
+            "Vereniging",
+            ("Vereniging", "Winst"),
+            "Een vereniging mag geen winst verdelen.\n\nDe leden krijgen geen winst van de vereniging.\n\n"
+            "De kantine is op zaterdag open.",
+        )
+    ]
     _, quotes = answer(answerer(max_quotes=2, full_source_chars=0), QUESTION, hits)
     assert quotes == [
         Quote(1, "Een vereniging mag geen winst verdelen. De leden krijgen geen winst van de vereniging.")
@@ -276,8 +326,10 @@ PARAGRAPHS = ["Een vereniging mag geen winst verdelen.", "Winst gaat naar het do
 
 def test_number_of_quotes_is_limited(answerer):
     # the same paragraphs in every source, each time with its own ending (identical text is quoted once)
-    many = [hit(i, f"Bron{i}", (f"Bron{i}", "Winst"), "\n\n".join(f"{p} Bron {i}." for p in PARAGRAPHS))
-            for i in range(1, 9)]
+    many = [
+        hit(i, f"Bron{i}", (f"Bron{i}", "Winst"), "\n\n".join(f"{p} Bron {i}." for p in PARAGRAPHS))
+        for i in range(1, 9)
+    ]
     for limit in (1, 3, 6):
         _, quotes = answer(answerer(max_quotes=limit, full_source_chars=0), QUESTION, many)
         assert units_in(quotes, PARAGRAPHS) == limit
@@ -322,8 +374,11 @@ def test_stream_pieces_rebuild_the_composed_answer(answerer):
     pieces, quotes, order = a.stream(QUESTION, HITS)
     pieces = list(pieces)
     shown_hits = [HITS[i] for i in order]
-    text = a.compose(quotes[len(a.lead(QUESTION, a.select(QUESTION, HITS), HITS)):], shown_hits,
-                     [q for q in quotes[: len(a.lead(QUESTION, a.select(QUESTION, HITS), HITS))]])
+    text = a.compose(
+        quotes[len(a.lead(QUESTION, a.select(QUESTION, HITS), HITS)) :],
+        shown_hits,
+        [q for q in quotes[: len(a.lead(QUESTION, a.select(QUESTION, HITS), HITS))]],
+    )
     assert len(text.split(" ")) > 24 and len(pieces) > 1  # long enough to arrive in several pieces
     assert "".join(pieces) == text
     assert all(p.endswith(" ") for p in pieces[:-1]) and not pieces[-1].endswith(" ")
@@ -363,8 +418,13 @@ def test_stored_passage_vectors_are_used_without_re_embedding(hashing_embedder, 
             hits[1].chunk.chunk_id: [("Een stichting heeft geen leden.", np.zeros_like(q))],
         }
 
-    a = ExtractiveAnswerer(counting, prompts, max_quotes=1, full_source_chars=0,  # type: ignore[arg-type]
-                           stored_units=stored)
+    a = ExtractiveAnswerer(
+        counting,
+        prompts,
+        max_quotes=1,
+        full_source_chars=0,  # type: ignore[arg-type]
+        stored_units=stored,
+    )
     quotes = a.select(QUESTION, hits)
     assert asked == [[h.chunk.chunk_id for h in hits]]
     assert counting.documents == 0 and counting.queries == 1
@@ -415,14 +475,17 @@ def test_stored_passages_mark_left_out_short_paragraphs(settings, hashing_embedd
     folder.mkdir()
     (folder / "vereniging.md").write_text(
         '---\ntitle: "Vereniging"\ntopic: rechtsvorm\n---\n# Vereniging\n\n## Winst verdelen\n\n'
-        "Een vereniging mag geen winst verdelen onder haar leden.\n", encoding="utf-8")
+        "Een vereniging mag geen winst verdelen onder haar leden.\n",
+        encoding="utf-8",
+    )
     (folder / "stichting.md").write_text(STICHTING_MET_UITZONDERING, encoding="utf-8")
     store = KnowledgeStore(settings)
     assert IngestPipeline(store, lambda: hashing_embedder, settings).ingest_paths([folder]).ok
     hits = Retriever(store, lambda: hashing_embedder, settings).search(QUESTION, 3)
     assert [h.chunk.title for h in hits[:2]] == ["Vereniging", "Stichting"]
-    _, quotes = answer(ExtractiveAnswerer(hashing_embedder, prompts, stored_units=store.passage_vectors),
-                       QUESTION, hits)
+    _, quotes = answer(
+        ExtractiveAnswerer(hashing_embedder, prompts, stored_units=store.passage_vectors), QUESTION, hits
+    )
     second = next(q for q in quotes if q.n == 2)
     assert "Een stichting mag geen winst verdelen" in second.text and "net als bij een vereniging" in second.text
     assert_verbatim(second.text, hits[1].chunk.text)
@@ -439,10 +502,27 @@ def test_text_already_quoted_is_not_quoted_again(answerer):
 
 def test_a_documents_introduction_gives_way_to_its_sections(answerer):
     """The text under a guide's title ("deze gids legt uit …") matches broadly but answers little."""
-    intro = Hit(1, 0.9, StoredChunk("gids::v1::00000", "gids", "Deze gids legt uit hoe een vereniging winst verdeelt.",
-                                    "", "Gids", "gids.md", "Partner A", "rechtsvorm", ("Gids",), None, None, 0))
-    section = hit(2, "Vereniging", ("Vereniging", "Winst verdelen"),
-                  "Een vereniging mag geen winst verdelen onder haar leden.")
+    intro = Hit(
+        1,
+        0.9,
+        StoredChunk(
+            "gids::v1::00000",
+            "gids",
+            "Deze gids legt uit hoe een vereniging winst verdeelt.",
+            "",
+            "Gids",
+            "gids.md",
+            "Partner A",
+            "rechtsvorm",
+            ("Gids",),
+            None,
+            None,
+            0,
+        ),
+    )
+    section = hit(
+        2, "Vereniging", ("Vereniging", "Winst verdelen"), "Een vereniging mag geen winst verdelen onder haar leden."
+    )
     counts = {"gids": 6, "vereniging": 3}
     text, quotes = answer(answerer(chunk_count=counts.get), QUESTION, [intro, section])
     assert [q.n for q in quotes] == [2]
@@ -454,19 +534,66 @@ def test_a_documents_introduction_gives_way_to_its_sections(answerer):
 
 def test_a_first_section_under_its_own_heading_is_no_introduction(answerer):
     """A DOCX with a title and Heading-1 sections: its first section is content, and is quoted."""
-    first = Hit(1, 0.9, StoredChunk("fonds::v1::00000", "fonds", "Het fonds geeft maximaal 850 euro per initiatief.",
-                                    "", "Buurtfonds", "fonds.docx", "Partner A", "financiering", ("Bijdrage",),
-                                    None, None, 0))
+    first = Hit(
+        1,
+        0.9,
+        StoredChunk(
+            "fonds::v1::00000",
+            "fonds",
+            "Het fonds geeft maximaal 850 euro per initiatief.",
+            "",
+            "Buurtfonds",
+            "fonds.docx",
+            "Partner A",
+            "financiering",
+            ("Bijdrage",),
+            None,
+            None,
+            0,
+        ),
+    )
     text, quotes = answer(answerer(chunk_count={"fonds": 3}.get), "Hoeveel geld geeft het fonds?", [first, HITS[1]])
     assert quotes[0].n == 1 and "850 euro" in text
 
 
 def test_a_document_that_is_one_short_text_is_not_an_introduction(answerer):
-    note = Hit(1, 0.9, StoredChunk("notitie::v1::00000", "notitie", "Een vereniging mag geen winst verdelen.",
-                                   "", "Notitie", "notitie.docx", "Partner A", "rechtsvorm", ("Notitie",), None, None, 0))
+    note = Hit(
+        1,
+        0.9,
+        StoredChunk(
+            "notitie::v1::00000",
+            "notitie",
+            "Een vereniging mag geen winst verdelen.",
+            "",
+            "Notitie",
+            "notitie.docx",
+            "Partner A",
+            "rechtsvorm",
+            ("Notitie",),
+            None,
+            None,
+            0,
+        ),
+    )
     _, quotes = answer(answerer(chunk_count={"notitie": 1}.get), QUESTION, [note, HITS[1]])
     assert quotes[0].n == 1
-    long_text = Hit(1, 0.9, StoredChunk("regel::v1::00000", "regel", "Een vereniging mag geen winst verdelen. " * 20,
-                                        "", "Regel", "regel.md", "Partner A", "rechtsvorm", ("Regel",), None, None, 0))
+    long_text = Hit(
+        1,
+        0.9,
+        StoredChunk(
+            "regel::v1::00000",
+            "regel",
+            "Een vereniging mag geen winst verdelen. " * 20,
+            "",
+            "Regel",
+            "regel.md",
+            "Partner A",
+            "rechtsvorm",
+            ("Regel",),
+            None,
+            None,
+            0,
+        ),
+    )
     _, quotes = answer(answerer(chunk_count={"regel": 3}.get), QUESTION, [long_text, HITS[1]])
     assert quotes[0].n == 1

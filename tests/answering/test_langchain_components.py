@@ -63,8 +63,10 @@ def test_answer_runnable_returns_the_kb_ask_json(small_kb, settings, hashing_emb
     assert out["question"].startswith("Mag een vereniging") and not out["refused"]
     assert out["citations"] and out["citations"][0]["source"] == "vereniging.md"
     follow = runnable.invoke(
-        {"question": "En een stichting?", "history": [{"role": "user", "content": out["question"]},
-                                                     {"role": "assistant", "content": out["answer"]}]}
+        {
+            "question": "En een stichting?",
+            "history": [{"role": "user", "content": out["question"]}, {"role": "assistant", "content": out["answer"]}],
+        }
     )
     assert follow["standalone_query"] != "En een stichting?", "the history reaches the follow-up rewrite"
     assert "stichting" in follow["standalone_query"].lower()

@@ -54,7 +54,9 @@ def llama_server(tmp_path_factory):
     log = log_path.open("wb")  # a file, not a pipe: llama.cpp logs a lot and a full pipe would block it
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.support.llama_server", "--model", str(model), "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[2],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=Path(__file__).resolve().parents[2],
     )
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 120
@@ -80,8 +82,14 @@ def llama_server(tmp_path_factory):
 
 def _assistant(small_kb, settings, hashing_embedder, url):
     llm_settings = settings.model_copy(
-        update={"answerer": "openai", "llm_base_url": url, "llm_model": "smollm2", "llm_max_tokens": 64, "answer_sources": 3,
-                "llm_temperature": 0.0}
+        update={
+            "answerer": "openai",
+            "llm_base_url": url,
+            "llm_model": "smollm2",
+            "llm_max_tokens": 64,
+            "answer_sources": 3,
+            "llm_temperature": 0.0,
+        }
     )
     store, retriever = small_kb
     return Assistant(retriever, lambda: hashing_embedder, llm_settings, chat_model=make_chat_model(llm_settings))

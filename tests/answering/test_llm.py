@@ -26,8 +26,20 @@ def llm_settings(**kw) -> Settings:
 
 
 def hit(n: int, title: str, text: str) -> Hit:
-    chunk = StoredChunk(f"{title}::v::{n:05d}", title, text, "", title, f"{title}.md", "Partner A", "rechtsvorm",
-                        (title, "Leden"), None, None, n)
+    chunk = StoredChunk(
+        f"{title}::v::{n:05d}",
+        title,
+        text,
+        "",
+        title,
+        f"{title}.md",
+        "Partner A",
+        "rechtsvorm",
+        (title, "Leden"),
+        None,
+        None,
+        n,
+    )
     return Hit(n, 1.0, chunk)
 
 
@@ -59,8 +71,13 @@ def test_openai_model_is_built_from_settings():
     from langchain_openai import ChatOpenAI
 
     settings = llm_settings(
-        answerer="openai", llm_base_url=f"{CLOSED_PORT}/v1", llm_model="qwen", llm_api_key="sleutel",
-        llm_temperature=0.3, llm_max_tokens=321, llm_timeout=7.5,
+        answerer="openai",
+        llm_base_url=f"{CLOSED_PORT}/v1",
+        llm_model="qwen",
+        llm_api_key="sleutel",
+        llm_temperature=0.3,
+        llm_max_tokens=321,
+        llm_timeout=7.5,
     )
     model = make_chat_model(settings)
     assert isinstance(model, ChatOpenAI)
@@ -81,8 +98,12 @@ def test_ollama_model_is_built_from_settings():
     from langchain_ollama import ChatOllama
 
     settings = llm_settings(
-        answerer="ollama", ollama_base_url=CLOSED_PORT, llm_model="llama3.1", llm_temperature=0.2,
-        llm_max_tokens=222, llm_base_url="http://elders.invalid/v1",
+        answerer="ollama",
+        ollama_base_url=CLOSED_PORT,
+        llm_model="llama3.1",
+        llm_temperature=0.2,
+        llm_max_tokens=222,
+        llm_base_url="http://elders.invalid/v1",
     )
     model = make_chat_model(settings)
     assert isinstance(model, ChatOllama)
@@ -165,11 +186,13 @@ def test_stream_yields_the_model_text_in_pieces(settings):
 
 
 def test_stream_skips_empty_pieces_and_joins_content_blocks(settings):
-    model = Recording(pieces=[
-        AIMessageChunk(content=""),
-        AIMessageChunk(content="Een stichting "),
-        AIMessageChunk(content=[{"type": "text", "text": "heeft geen leden"}, {"type": "reasoning"}, " [1]."]),
-    ])
+    model = Recording(
+        pieces=[
+            AIMessageChunk(content=""),
+            AIMessageChunk(content="Een stichting "),
+            AIMessageChunk(content=[{"type": "text", "text": "heeft geen leden"}, {"type": "reasoning"}, " [1]."]),
+        ]
+    )
     pieces = list(LLMAnswerer(model, Prompts(settings.prompts_dir)).stream("Heeft een stichting leden?", HITS))
     assert pieces == ["Een stichting ", "heeft geen leden [1]."]
 
@@ -200,8 +223,9 @@ def test_llm_error_passes_through_unwrapped(settings):
 
 def test_follow_up_rewrite_sends_the_recent_conversation(settings):
     model = Recording(reply="Moet een stichting zich inschrijven bij de KvK?")
-    history = [Turn("user", f"Oude vraag {i}?") if i % 2 == 0 else Turn("assistant", f"Oud antwoord {i}.")
-               for i in range(8)]
+    history = [
+        Turn("user", f"Oude vraag {i}?") if i % 2 == 0 else Turn("assistant", f"Oud antwoord {i}.") for i in range(8)
+    ]
     history[-2:] = [Turn("user", "Moet een vereniging zich inschrijven bij de KvK?"), Turn("assistant", "Ja [1].")]
     out = LLMAnswerer(model, Prompts(settings.prompts_dir)).rewrite_follow_up("En een stichting?", history)
     assert out == "Moet een stichting zich inschrijven bij de KvK?"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kb.answering.assistant import REFUSAL_PHRASE
-from kb.answering.prompts import Prompts, PromptError
+from kb.answering.prompts import PromptError, Prompts
 from kb.config import Settings
 from kb.retrieval.types import Hit
 from kb.store import StoredChunk
@@ -27,14 +27,36 @@ RENDERED = {
     "versions_note_nl.txt": {"sources", "rule", "newest", "date"},
 }
 PLAIN = [
-    "system_nl.txt", "extractive_lead_nl.txt", "refusal_nl.txt", "maybe_useful_nl.txt", "unsupported_marker_nl.txt",
+    "system_nl.txt",
+    "extractive_lead_nl.txt",
+    "refusal_nl.txt",
+    "maybe_useful_nl.txt",
+    "unsupported_marker_nl.txt",
 ]
 
 
-def hit(text: str, title: str = "Vereniging", section: tuple[str, ...] = ("Vereniging", "Winst"),
-        valid_from: str | None = None, n: int = 1) -> Hit:
-    chunk = StoredChunk(f"doc::v::{n:05d}", "doc", text, "", title, "vereniging.md", "Partner A", "rechtsvorm",
-                        section, None, None, n, valid_from)
+def hit(
+    text: str,
+    title: str = "Vereniging",
+    section: tuple[str, ...] = ("Vereniging", "Winst"),
+    valid_from: str | None = None,
+    n: int = 1,
+) -> Hit:
+    chunk = StoredChunk(
+        f"doc::v::{n:05d}",
+        "doc",
+        text,
+        "",
+        title,
+        "vereniging.md",
+        "Partner A",
+        "rechtsvorm",
+        section,
+        None,
+        None,
+        n,
+        valid_from,
+    )
     return Hit(n, 1.0, chunk)
 
 

@@ -32,8 +32,21 @@ OLD = """# HISTORISCH – Gemeentewet art. 150, toestand 2024-01-31 (inspraakver
 
 
 def hit(n: int, doc: str, heading: str, valid_from: str | None) -> Hit:
-    chunk = StoredChunk(f"{doc}::v::{n:05d}", doc, "tekst", "", doc, f"{doc}.md", "P", "overig",
-                        (doc, heading), None, None, 0, valid_from)
+    chunk = StoredChunk(
+        f"{doc}::v::{n:05d}",
+        doc,
+        "tekst",
+        "",
+        doc,
+        f"{doc}.md",
+        "P",
+        "overig",
+        (doc, heading),
+        None,
+        None,
+        0,
+        valid_from,
+    )
     return Hit(n, 1.0, chunk)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from argon2 import PasswordHasher
@@ -27,7 +27,7 @@ from kb.db import (
 )
 from kb.db.accounts import locked_users, remove_user, reset_password, unlock_user
 
-T0 = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 PASSWORD = "correct-paard-batterij"
 GENERIC = "Onjuiste gebruikersnaam of wachtwoord."
 
@@ -227,7 +227,10 @@ def test_staff_can_unlock_reset_and_remove_accounts(session: Session) -> None:
 
     remove_user(session, "bram")
     assert get_user(session, "bram") is None
-    for action in (lambda: unlock_user(session, "bram"), lambda: remove_user(session, "bram"),
-                   lambda: reset_password(session, "bram", "een-heel-nieuw-wachtwoord")):
+    for action in (
+        lambda: unlock_user(session, "bram"),
+        lambda: remove_user(session, "bram"),
+        lambda: reset_password(session, "bram", "een-heel-nieuw-wachtwoord"),
+    ):
         with pytest.raises(AccountError, match="geen account met de gebruikersnaam 'bram'"):
             action()

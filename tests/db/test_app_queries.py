@@ -22,17 +22,27 @@ from kb.store import StoredChunk
 
 def _chunk(n: int, title: str) -> StoredChunk:
     return StoredChunk(
-        chunk_id=f"doc{n}::v::0000{n}", doc_id=f"doc{n}", text=f"Tekst {n}.", header="", title=title,
-        source=f"{title}.md", partner="P", topic="rechtsvorm", section=(title, f"Artikel {n}"),
-        page_start=n, page_end=n, index=0,
+        chunk_id=f"doc{n}::v::0000{n}",
+        doc_id=f"doc{n}",
+        text=f"Tekst {n}.",
+        header="",
+        title=title,
+        source=f"{title}.md",
+        partner="P",
+        topic="rechtsvorm",
+        section=(title, f"Artikel {n}"),
+        page_start=n,
+        page_end=n,
+        index=0,
     )
 
 
 def _answer(question: str = "Wie beslist?", refused: bool = False) -> Answer:
     hits = [Hit(1, np.float32(0.9), _chunk(1, "Stichting")), Hit(2, 0.5, _chunk(2, "Vereniging"))]
     citations = [] if refused else [Citation(1, hits[0], "Het bestuur beslist.")]
-    return Answer(question, question + " (stichting)", "Het bestuur beslist. [1]", refused, citations, hits,
-                  0.77, "extractive")
+    return Answer(
+        question, question + " (stichting)", "Het bestuur beslist. [1]", refused, citations, hits, 0.77, "extractive"
+    )
 
 
 def test_record_answer_keeps_source_ids_scores_and_citations(session):
@@ -40,13 +50,32 @@ def test_record_answer_keeps_source_ids_scores_and_citations(session):
     exchange = record_answer(session, conversation, _answer())
     assert exchange.standalone_query == "Wie beslist? (stichting)" and exchange.confidence == pytest.approx(0.77)
     assert exchange.sources == [
-        {"doc_id": "doc1", "chunk_id": "doc1::v::00001", "title": "Stichting", "section": "Stichting > Artikel 1",
-         "score": pytest.approx(0.9), "rank": 1},
-        {"doc_id": "doc2", "chunk_id": "doc2::v::00002", "title": "Vereniging",
-         "section": "Vereniging > Artikel 2", "score": 0.5, "rank": 2},
+        {
+            "doc_id": "doc1",
+            "chunk_id": "doc1::v::00001",
+            "title": "Stichting",
+            "section": "Stichting > Artikel 1",
+            "score": pytest.approx(0.9),
+            "rank": 1,
+        },
+        {
+            "doc_id": "doc2",
+            "chunk_id": "doc2::v::00002",
+            "title": "Vereniging",
+            "section": "Vereniging > Artikel 2",
+            "score": 0.5,
+            "rank": 2,
+        },
     ]
-    assert exchange.citations == [{"n": 1, "doc_id": "doc1", "chunk_id": "doc1::v::00001",
-                                   "section": "Stichting > Artikel 1", "quote": "Het bestuur beslist."}]
+    assert exchange.citations == [
+        {
+            "n": 1,
+            "doc_id": "doc1",
+            "chunk_id": "doc1::v::00001",
+            "section": "Stichting > Artikel 1",
+            "quote": "Het bestuur beslist.",
+        }
+    ]
 
 
 def test_ensure_conversation_reuses_or_starts_on_topic_change(session):

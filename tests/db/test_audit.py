@@ -2,27 +2,42 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
 
 from kb.db import list_events, log_event, session_scope
 
-T0 = datetime(2025, 4, 1, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 4, 1, 8, 0, tzinfo=UTC)
 
 
 def test_log_and_list_events(engine: Engine) -> None:
     with session_scope(engine) as s:
         log_event(s, username="anna", action="add", doc_id="gids-vve", partner_org="SamenWeten redactie", at=T0)
-        log_event(s, username="wijk", action="replace", doc_id="huurgids", partner_org="Woonbond Noord",
-                  detail="versie 2", at=T0 + timedelta(hours=1))
-        log_event(s, username="wijk", action="remove", doc_id="huurgids", partner_org="Woonbond Noord",
-                  at=T0 + timedelta(hours=2))
+        log_event(
+            s,
+            username="wijk",
+            action="replace",
+            doc_id="huurgids",
+            partner_org="Woonbond Noord",
+            detail="versie 2",
+            at=T0 + timedelta(hours=1),
+        )
+        log_event(
+            s,
+            username="wijk",
+            action="remove",
+            doc_id="huurgids",
+            partner_org="Woonbond Noord",
+            at=T0 + timedelta(hours=2),
+        )
     with session_scope(engine) as s:
         events = list_events(s)
         assert [(e.action, e.doc_id) for e in events] == [
-            ("remove", "huurgids"), ("replace", "huurgids"), ("add", "gids-vve")
+            ("remove", "huurgids"),
+            ("replace", "huurgids"),
+            ("add", "gids-vve"),
         ]
         assert events[1].detail == "versie 2" and events[1].at == T0 + timedelta(hours=1)
         assert [e.action for e in list_events(s, doc_id="huurgids", action="replace")] == ["replace"]

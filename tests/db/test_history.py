@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -28,7 +28,7 @@ from kb.db import (
     unanswered_questions,
 )
 
-T0 = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -50,16 +50,38 @@ def test_record_exchange_round_trip(engine: Engine) -> None:
     with session_scope(engine) as s:
         conv = start_conversation(s, topic_filter="belasting", now=T0)
         sources = [
-            {"doc_id": "gids-vve", "chunk_id": "gids-vve:3", "title": "VvE-gids", "section": "Kosten",
-             "score": 0.82, "rank": 1, "extra": "weg"},
+            {
+                "doc_id": "gids-vve",
+                "chunk_id": "gids-vve:3",
+                "title": "VvE-gids",
+                "section": "Kosten",
+                "score": 0.82,
+                "rank": 1,
+                "extra": "weg",
+            },
             FakeSource("gids-coop", "gids-coop:1", "Coöperatie", "Oprichten", np.float32(0.5)),
         ]
-        citations = [{"n": 1, "doc_id": "gids-vve", "chunk_id": "gids-vve:3", "section": "Kosten",
-                      "quote": "De kosten worden verdeeld."}]
+        citations = [
+            {
+                "n": 1,
+                "doc_id": "gids-vve",
+                "chunk_id": "gids-vve:3",
+                "section": "Kosten",
+                "quote": "De kosten worden verdeeld.",
+            }
+        ]
         ex = record_exchange(
-            s, conv.id, "Hoe verdelen we de kosten?", "Naar rato van het aandeel [1].",
-            standalone_query="kosten verdelen vereniging", refused=False, confidence=0.71,
-            answerer="llm:qwen", sources=sources, citations=citations, now=T0,
+            s,
+            conv.id,
+            "Hoe verdelen we de kosten?",
+            "Naar rato van het aandeel [1].",
+            standalone_query="kosten verdelen vereniging",
+            refused=False,
+            confidence=0.71,
+            answerer="llm:qwen",
+            sources=sources,
+            citations=citations,
+            now=T0,
         )
         ex_id, conv_id = ex.id, conv.id
     assert len(conv_id) == 36
@@ -71,14 +93,27 @@ def test_record_exchange_round_trip(engine: Engine) -> None:
         assert stored.created_at == T0
         assert stored.standalone_query == "kosten verdelen vereniging"
         assert stored.confidence == pytest.approx(0.71)
-        assert stored.sources[0] == {"doc_id": "gids-vve", "chunk_id": "gids-vve:3", "title": "VvE-gids",
-                                     "section": "Kosten", "score": 0.82, "rank": 1}
+        assert stored.sources[0] == {
+            "doc_id": "gids-vve",
+            "chunk_id": "gids-vve:3",
+            "title": "VvE-gids",
+            "section": "Kosten",
+            "score": 0.82,
+            "rank": 1,
+        }
         # Objects are accepted too; the missing rank becomes the position.
         assert stored.sources[1]["title"] == "Coöperatie"
         assert stored.sources[1]["rank"] == 2
         assert stored.sources[1]["score"] == pytest.approx(0.5)
-        assert stored.citations == [{"n": 1, "doc_id": "gids-vve", "chunk_id": "gids-vve:3",
-                                     "section": "Kosten", "quote": "De kosten worden verdeeld."}]
+        assert stored.citations == [
+            {
+                "n": 1,
+                "doc_id": "gids-vve",
+                "chunk_id": "gids-vve:3",
+                "section": "Kosten",
+                "quote": "De kosten worden verdeeld.",
+            }
+        ]
 
 
 def test_record_exchange_needs_an_existing_conversation(session: Session) -> None:
@@ -121,16 +156,25 @@ def dataset(session: Session) -> dict[str, int]:
     belasting = start_conversation(session, topic_filter="belasting", now=T0)
     vrij = start_conversation(session, now=T0)
     ids = {
-        "goed": _exchange(session, belasting.id, "Moet een VvE btw betalen?", confidence=0.9,
-                          now=T0 - timedelta(days=2)).id,
-        "laag": _exchange(session, belasting.id, "Aftrek van rente?", confidence=0.3,
-                          now=T0 - timedelta(days=1)).id,
-        "geweigerd": _exchange(session, vrij.id, "Wie wint de verkiezingen?", refused=True,
-                               answer="Daar heb ik geen bronnen over.", confidence=0.0, now=T0).id,
-        "negatief": _exchange(session, vrij.id, "Hoe richt ik een coöperatie op?", confidence=0.6,
-                              now=T0 + timedelta(hours=1)).id,
-        "bekeken": _exchange(session, belasting.id, "Schenkbelasting bij inleg?", confidence=0.5,
-                             now=T0 + timedelta(hours=2)).id,
+        "goed": _exchange(
+            session, belasting.id, "Moet een VvE btw betalen?", confidence=0.9, now=T0 - timedelta(days=2)
+        ).id,
+        "laag": _exchange(session, belasting.id, "Aftrek van rente?", confidence=0.3, now=T0 - timedelta(days=1)).id,
+        "geweigerd": _exchange(
+            session,
+            vrij.id,
+            "Wie wint de verkiezingen?",
+            refused=True,
+            answer="Daar heb ik geen bronnen over.",
+            confidence=0.0,
+            now=T0,
+        ).id,
+        "negatief": _exchange(
+            session, vrij.id, "Hoe richt ik een coöperatie op?", confidence=0.6, now=T0 + timedelta(hours=1)
+        ).id,
+        "bekeken": _exchange(
+            session, belasting.id, "Schenkbelasting bij inleg?", confidence=0.5, now=T0 + timedelta(hours=2)
+        ).id,
     }
     add_feedback(session, ids["negatief"], -1, "Klopt niet")
     add_feedback(session, ids["goed"], 1)
@@ -145,7 +189,11 @@ def _ids(rows: list) -> list[int]:
 
 def test_list_all_newest_first(session: Session, dataset: dict[str, int]) -> None:
     assert _ids(list_exchanges(session)) == [
-        dataset["bekeken"], dataset["negatief"], dataset["geweigerd"], dataset["laag"], dataset["goed"]
+        dataset["bekeken"],
+        dataset["negatief"],
+        dataset["geweigerd"],
+        dataset["laag"],
+        dataset["goed"],
     ]
     assert _ids(list_exchanges(session, limit=2)) == [dataset["bekeken"], dataset["negatief"]]
 
@@ -196,12 +244,15 @@ def test_export_csv(session: Session, dataset: dict[str, int]) -> None:
 def test_export_csv_sources_semicolons_and_formula_injection(session: Session) -> None:
     conv = start_conversation(session)
     _exchange(
-        session, conv.id, "=HYPERLINK(\"http://x\")", answer="Antwoord; met puntkomma",
+        session,
+        conv.id,
+        '=HYPERLINK("http://x")',
+        answer="Antwoord; met puntkomma",
         sources=[{"doc_id": "d1", "title": "Gids", "section": "Start"}, {"doc_id": "d2"}],
     )
     text = export_csv(list_exchanges(session), delimiter=";")
     [record] = list(csv.DictReader(io.StringIO(text), delimiter=";"))
-    assert record["vraag"] == "'=HYPERLINK(\"http://x\")"
+    assert record["vraag"] == '\'=HYPERLINK("http://x")'
     assert record["antwoord"] == "Antwoord; met puntkomma"
     assert record["bronnen"] == "Gids — Start | d2"
     assert export_csv([]).splitlines() == [
@@ -217,9 +268,7 @@ def test_unanswered_questions_are_the_refused_ones(session: Session) -> None:
     _exchange(session, conv.id, "Tweede weigering", refused=True, now=T0 + timedelta(minutes=1))
     _exchange(session, conv.id, "Eerste weigering", refused=True, now=T0 + timedelta(minutes=2))
     assert unanswered_questions(session) == ["Eerste weigering", "Tweede weigering", "Eerste weigering"]
-    assert unanswered_questions(session, since=T0 + timedelta(minutes=1)) == [
-        "Eerste weigering", "Tweede weigering"
-    ]
+    assert unanswered_questions(session, since=T0 + timedelta(minutes=1)) == ["Eerste weigering", "Tweede weigering"]
 
 
 _AXES = ("huur", "btw", "subsidie")

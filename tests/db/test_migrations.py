@@ -10,7 +10,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -35,12 +35,21 @@ from kb.db import (
 )
 from kb.db.engine import alembic_config
 from kb.db.models import Base
-from alembic.script import ScriptDirectory
-from kb.db.engine import alembic_config
 
-ALL_TABLES = {"users", "login_sessions", "conversations", "exchanges", "feedback", "reviews", "audit_events",
-              "organisations", "documents", "document_versions", "store_state",
-              "partner_directory"}
+ALL_TABLES = {
+    "users",
+    "login_sessions",
+    "conversations",
+    "exchanges",
+    "feedback",
+    "reviews",
+    "audit_events",
+    "organisations",
+    "documents",
+    "document_versions",
+    "store_state",
+    "partner_directory",
+}
 
 
 def _assert_schema_matches_models(engine: Engine) -> None:
@@ -78,9 +87,7 @@ def _assert_schema_matches_models(engine: Engine) -> None:
         }
         assert uniques == expected_uniques, name
         checks = {c["name"] for c in inspector.get_check_constraints(name)}
-        expected_checks = {
-            c.name for c in table.constraints if c.__class__.__name__ == "CheckConstraint"
-        }
+        expected_checks = {c.name for c in table.constraints if c.__class__.__name__ == "CheckConstraint"}
         assert checks == expected_checks, name
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
@@ -90,7 +97,10 @@ def _assert_schema_matches_models(engine: Engine) -> None:
 def test_tables_created_by_alembic_match_the_models(engine: Engine) -> None:
     _assert_schema_matches_models(engine)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == ScriptDirectory.from_config(alembic_config(engine.url)).get_current_head()
+        assert (
+            conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+            == ScriptDirectory.from_config(alembic_config(engine.url)).get_current_head()
+        )
 
 
 def test_init_db_twice_is_idempotent(db_url: str) -> None:
@@ -113,10 +123,12 @@ def test_sqlite_foreign_keys_and_wal(engine: Engine, db_url: str) -> None:
         assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
         assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
     with pytest.raises(IntegrityError), engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO exchanges (conversation_id, created_at, question, answer, refused, confidence,"
-            " answerer, sources, citations) VALUES ('bestaat-niet', '2025-01-01', 'v', 'a', 0, 0, 'x', '[]', '[]')"
-        ))
+        conn.execute(
+            text(
+                "INSERT INTO exchanges (conversation_id, created_at, question, answer, refused, confidence,"
+                " answerer, sources, citations) VALUES ('bestaat-niet', '2025-01-01', 'v', 'a', 0, 0, 'x', '[]', '[]')"
+            )
+        )
 
 
 def test_deleting_a_conversation_cascades(engine: Engine) -> None:
@@ -189,8 +201,19 @@ def postgres_url() -> Iterator[str]:
 
     try:
         run(initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C")
-        run(pg_ctl, "-D", str(data), "-l", str(log), "-w", "-t", "60", "-o",
-            f"-p {port} -c listen_addresses=127.0.0.1 -k {workdir} -F", "start")
+        run(
+            pg_ctl,
+            "-D",
+            str(data),
+            "-l",
+            str(log),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-p {port} -c listen_addresses=127.0.0.1 -k {workdir} -F",
+            "start",
+        )
     except subprocess.CalledProcessError as exc:
         details = log.read_text() if log.exists() else ""
         shutil.rmtree(workdir, ignore_errors=True)
@@ -199,8 +222,7 @@ def postgres_url() -> Iterator[str]:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
         dispose_engines()
-        subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"],
-                       capture_output=True, timeout=60)
+        subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"], capture_output=True, timeout=60)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -212,22 +234,31 @@ def test_postgresql_round_trip(postgres_url: str) -> None:
     engine = init_db(postgres_url)  # second migration run on the existing schema: no-op
     _assert_schema_matches_models(engine)
 
-    t0 = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
+    t0 = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
     with session_scope(engine) as s:
         create_user(s, "partner1", "correct-paard-batterij", "partner", partner_org="Woonbond")
         conv = start_conversation(s, topic_filter="belasting", now=t0)
-        record_exchange(s, conv.id, "Btw?", "Ja [1].", confidence=0.4, answerer="extractive",
-                        sources=[{"doc_id": "d", "chunk_id": "d:1", "title": "Gids", "section": "Btw",
-                                  "score": 0.9, "rank": 1}], now=t0)
+        record_exchange(
+            s,
+            conv.id,
+            "Btw?",
+            "Ja [1].",
+            confidence=0.4,
+            answerer="extractive",
+            sources=[{"doc_id": "d", "chunk_id": "d:1", "title": "Gids", "section": "Btw", "score": 0.9, "rank": 1}],
+            now=t0,
+        )
     with session_scope(engine) as s:
         user = authenticate(s, "Partner1", "correct-paard-batterij", now=t0)
         assert user.partner_org == "Woonbond"
-        [row] = list_exchanges(s, ExchangeFilter(topic="belasting", max_confidence=0.5,
-                                                 date_from=t0 - timedelta(minutes=1)))
+        [row] = list_exchanges(
+            s, ExchangeFilter(topic="belasting", max_confidence=0.5, date_from=t0 - timedelta(minutes=1))
+        )
         assert row.created_at == t0 and row.sources[0]["title"] == "Gids"
     with pytest.raises(IntegrityError), engine.begin() as conn:
-        conn.execute(text("INSERT INTO users (username, password_hash, role, created_at) "
-                          "VALUES ('x', 'h', 'partner', now())"))  # partner without organisation
+        conn.execute(
+            text("INSERT INTO users (username, password_hash, role, created_at) VALUES ('x', 'h', 'partner', now())")
+        )  # partner without organisation
 
 
 def test_downgrade_to_base_and_back(engine: Engine) -> None:

@@ -14,7 +14,7 @@ for folder in (ROOT, ROOT / "tests" / "ui"):
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)
-def pytest_runtest_makereport(item, call):  # noqa: ANN001 - pytest hook signature
+def pytest_runtest_makereport(item, call):
     """Remember each phase's report on the test item, so fixtures can tell whether the test failed."""
     outcome = yield
     report = outcome.get_result()

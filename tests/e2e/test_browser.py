@@ -49,8 +49,11 @@ PHONE = {"width": 390, "height": 844}
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium (/usr/bin/chromium) is niet geïnstalleerd: "
-                       "installeer het met 'apt-get install chromium' om de browsertest te draaien"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Debian's Chromium (/usr/bin/chromium) is niet geïnstalleerd: "
+        "installeer het met 'apt-get install chromium' om de browsertest te draaien",
+    ),
 ]
 
 
@@ -104,11 +107,23 @@ def _serve(tmp_path_factory: pytest.TempPathFactory, **extra_env: str) -> Iterat
     # a couple of small Markdown documents, ingested with the kb CLI
     docs = write_docs(base / "docs", E2E_DOCS)
     shutil.copyfile(TABLE_GUIDE, docs / TABLE_GUIDE.name)
-    subprocess.run([sys.executable, "-m", "kb.cli", "ingest", str(docs)], cwd=ROOT, env=env, check=True,
-                   capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "kb.cli", "ingest", str(docs)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     # first-run set-up without a model install: loads the starter partner directory (knowledge_base/partners.yaml)
-    subprocess.run([sys.executable, "-m", "kb.cli", "setup", "--skip-model"], cwd=ROOT, env=env, check=True,
-                   capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "kb.cli", "setup", "--skip-model"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     # the partner account, made with kb.db accounts
     from kb.db import create_user, dispose_engines, init_db, session_scope
 
@@ -121,10 +136,27 @@ def _serve(tmp_path_factory: pytest.TempPathFactory, **extra_env: str) -> Iterat
     log = base / "streamlit.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -176,9 +208,7 @@ def shot(page, name: str) -> None:
 def wait_idle(page) -> None:
     """Wait until Streamlit has finished the current script run."""
     page.wait_for_timeout(300)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000
-    )
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
 
 
 STREAM_PROBE = """() => {
@@ -294,7 +324,7 @@ def test_script_in_a_source_stays_text(page, server):
     page.get_by_test_id("stChatInputTextArea").wait_for()
     message = ask(page, "Wat doet de kascommissie met de boekhouding?")
     text = message.inner_text()
-    assert "<script>alert('xss')</script>" in text and '<img src=x onerror="alert(\'img\')">' in text
+    assert "<script>alert('xss')</script>" in text and "<img src=x onerror=\"alert('img')\">" in text
     assert ":red[rood]" in text and "$x^2$" in text
     assert message.locator("script").count() == 0 and message.locator("img[src='x']").count() == 0
     assert message.locator("a[href^='javascript']").count() == 0
@@ -380,7 +410,9 @@ def test_staff_reviews_an_answer_and_exports_csv(page, server):
     rows = list(csv.DictReader(io.StringIO(csv_text), delimiter=";"))
     row = next(r for r in rows if r["vraag"] == question)
     assert (row["beoordeling"], row["beoordeling_notitie"], row["beoordelaar"]) == (
-        "incorrect", "Noem ook de uitzondering voor een coöperatie.", "sanne"
+        "incorrect",
+        "Noem ook de uitzondering voor een coöperatie.",
+        "sanne",
     )
     assert row["geweigerd"] == "nee" and "De vereniging" in row["bronnen"]
     assert not page.errors
@@ -406,7 +438,8 @@ def test_a_table_in_a_source_is_rendered_as_a_table(page, server):
     card.locator("summary").click()
     card.get_by_text("Geldig vanaf 1 januari 2026").wait_for()
     assert card.get_by_role("link", name="Officiële bron").get_attribute("href") == (
-        "https://wetten.overheid.nl/BWBR0003045")
+        "https://wetten.overheid.nl/BWBR0003045"
+    )
     shot(page, "8-table")
     assert not page.errors
 
@@ -491,8 +524,9 @@ def test_phone_view_starts_at_the_answer_and_screenshots(page, server):
     page.wait_for_timeout(800)
     page.screenshot(path=str(SCREENSHOTS / "answer-desktop.png"))
     # phone: 390 px wide
-    phone = page.context.browser.new_context(viewport=PHONE, locale="nl-NL", device_scale_factor=2,
-                                             is_mobile=True, has_touch=True)
+    phone = page.context.browser.new_context(
+        viewport=PHONE, locale="nl-NL", device_scale_factor=2, is_mobile=True, has_touch=True
+    )
     mobile = phone.new_page()
     mobile.set_default_timeout(60_000)
     try:

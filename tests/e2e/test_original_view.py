@@ -24,8 +24,15 @@ from apptest_support import build_tiny_model
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
 
 PDF_TITLE = "Reglement dorpshuis De Linde"
@@ -44,8 +51,11 @@ SCAN_QUESTION = "Wanneer stopt de bibliotheekbus bij het dorpsplein?"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium (/usr/bin/chromium) is niet geïnstalleerd: "
-                       "installeer het met 'apt-get install chromium' om de browsertest te draaien"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Debian's Chromium (/usr/bin/chromium) is niet geïnstalleerd: "
+        "installeer het met 'apt-get install chromium' om de browsertest te draaien",
+    ),
 ]
 
 
@@ -130,27 +140,66 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     docs.mkdir()
     pdf = _write_pdf(docs / "reglement-dorpshuis.pdf")
     _write_docx(docs / "moestuin.docx")
-    texts = [PDF_TITLE, DOCX_TITLE, DOCX_SECTION, DOCX_TEXT, PDF_QUESTION, DOCX_QUESTION, SCAN_TEXT, SCAN_QUESTION,
-             "Bibliotheekbus", "Nieuwe tuinders melden zich aan bij de coördinator van de moestuin."]
+    texts = [
+        PDF_TITLE,
+        DOCX_TITLE,
+        DOCX_SECTION,
+        DOCX_TEXT,
+        PDF_QUESTION,
+        DOCX_QUESTION,
+        SCAN_TEXT,
+        SCAN_QUESTION,
+        "Bibliotheekbus",
+        "Nieuwe tuinders melden zich aan bij de coördinator van de moestuin.",
+    ]
     texts += [f"{h} {b}" for h, b in PDF_PAGES]
     if _ocr_available():
         _write_scan(docs / "bibliotheekbus-scan.pdf")
     model = build_tiny_model(base / "model", texts)
-    env = {**os.environ, "KB_DATA_DIR": str(base / "data"), "KB_EMBED_MODEL": str(model),
-           "KB_STARTER_KB_DIR": str(base / "starter"), "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "KB_DATA_DIR": str(base / "data"),
+        "KB_EMBED_MODEL": str(model),
+        "KB_STARTER_KB_DIR": str(base / "starter"),
+        "HF_HUB_OFFLINE": "1",
+        "ANONYMIZED_TELEMETRY": "False",
+        "PYTHONPATH": str(ROOT),
+    }
     for name in ("KB_STORE_DIR", "KB_DATABASE_URL", "KB_CHROMA_HOST", "KB_MODELS_DIR"):
         env.pop(name, None)
-    subprocess.run([sys.executable, "-m", "kb.cli", "ingest", str(docs)], cwd=ROOT, env=env, check=True,
-                   capture_output=True, timeout=600)
+    subprocess.run(
+        [sys.executable, "-m", "kb.cli", "ingest", str(docs)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     port = _free_port()
     log = base / "streamlit.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
-             "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -185,8 +234,10 @@ def page(server, request) -> Iterator:
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         outside: list[str] = []
-        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("http://127.0.0.1", "data:",
-                                                                                       "blob:")) else None)
+        page.on(
+            "request",
+            lambda r: outside.append(r.url) if not r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None,
+        )
         page.errors, page.outside = errors, outside
         try:
             yield page
@@ -215,7 +266,8 @@ def _ask(page, question: str):
         """(q) => { const m = [...document.querySelectorAll('[data-testid="stChatMessage"]')];
                     return m.length >= 2 && m[m.length - 2].innerText.includes(q)
                       && !!m[m.length - 1].querySelector('[data-testid="stFeedback"]'); }""",
-        arg=question, timeout=120_000,
+        arg=question,
+        timeout=120_000,
     )
     _wait_idle(page)
     return page.get_by_test_id("stChatMessage").last
@@ -283,7 +335,9 @@ def test_word_source_opens_as_text_at_the_cited_section(page, server):
     assert not page.errors
 
 
-@pytest.mark.skipif(not _ocr_available(), reason="Tesseract met Nederlandse taaldata ontbreekt (scripts/install_ocr.sh)")
+@pytest.mark.skipif(
+    not _ocr_available(), reason="Tesseract met Nederlandse taaldata ontbreekt (scripts/install_ocr.sh)"
+)
 def test_scanned_source_says_its_text_was_recognised_by_ocr(page, server):
     page.goto(server["url"])
     page.get_by_test_id("stChatInputTextArea").wait_for()

@@ -27,8 +27,14 @@ def write(tmp_path, lines):
 
 
 def test_load_questions_reads_every_field(tmp_path):
-    path = write(tmp_path, [record(), "", record(id="dev-002", type="negative", gold_citations=[],
-                                                   answer_must_contain=[], topic="overig")])
+    path = write(
+        tmp_path,
+        [
+            record(),
+            "",
+            record(id="dev-002", type="negative", gold_citations=[], answer_must_contain=[], topic="overig"),
+        ],
+    )
     qs = load_questions(path)
     assert [q.id for q in qs] == ["dev-001", "dev-002"]
     q = qs[0]

@@ -15,9 +15,7 @@ WRONG = RetrievedItem("vpb.md", ("Wet Vpb", "art. 2 Wet Vpb 1969"))
 
 
 def retrieval_report():
-    return score_retrieval(
-        [RetrievalRun(Q1, [GOOD], 0.1), RetrievalRun(Q2, [WRONG], 0.3), RetrievalRun(N1, [], 0.2)]
-    )
+    return score_retrieval([RetrievalRun(Q1, [GOOD], 0.1), RetrievalRun(Q2, [WRONG], 0.3), RetrievalRun(N1, [], 0.2)])
 
 
 def test_retrieval_table():
@@ -29,7 +27,9 @@ def test_retrieval_table():
     assert "| type: amount | 1 | 0.000 | 0.000 | 0.000 | 0.000 |" in lines
     assert "| onderwerp: belasting | 1 | 0.000 | 0.000 | 0.000 | 0.000 |" in lines
     miss = next(l for l in lines if l.startswith("- q2"))
-    assert "niet gevonden" in miss and "art. 6 Wet Vpb 1969" in miss and "vpb.md § Wet Vpb > art. 2 Wet Vpb 1969" in miss
+    assert (
+        "niet gevonden" in miss and "art. 6 Wet Vpb 1969" in miss and "vpb.md § Wet Vpb > art. 2 Wet Vpb 1969" in miss
+    )
     assert not any(l.startswith("- q1") for l in lines)
     assert "mediaan 200 ms" in text and "p95" in text
     assert "1 negatieve controlevragen" in text

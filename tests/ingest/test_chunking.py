@@ -31,7 +31,14 @@ def test_heading_paths_follow_nesting():
 
 
 def test_skipped_heading_levels_and_text_before_first_heading():
-    d = doc(Block("Voorwoord zonder kop."), Block("Kop", 1), Block("Diep", 4), Block("Diepe tekst."), Block("Terug", 2), Block("x."))
+    d = doc(
+        Block("Voorwoord zonder kop."),
+        Block("Kop", 1),
+        Block("Diep", 4),
+        Block("Diepe tekst."),
+        Block("Terug", 2),
+        Block("x."),
+    )
     chunks = SectionChunker(400, 50).chunk(d)
     assert [c.section for c in chunks] == [(), ("Kop", "Diep"), ("Kop", "Terug")]
 

@@ -38,8 +38,11 @@ def test_dutch_custom_and_outline_level_headings(tmp_path: Path, load, make_docx
     doc = load(make_docx(tmp_path / "statuten.docx", build))
 
     assert [(b.heading_level, b.text) for b in doc.blocks] == [
-        (1, "Statuten"), (2, "Artikel 1 Naam"), (0, "De vereniging heet Zonnedak."),
-        (2, "Artikel 2 Doel"), (0, "Het opwekken van zonne-energie."),
+        (1, "Statuten"),
+        (2, "Artikel 1 Naam"),
+        (0, "De vereniging heet Zonnedak."),
+        (2, "Artikel 2 Doel"),
+        (0, "Het opwekken van zonne-energie."),
     ]
 
 
@@ -54,7 +57,10 @@ def test_numbered_and_bulleted_lists_keep_their_markers(tmp_path: Path, load, ma
     doc = load(make_docx(tmp_path / "taken.docx", build))
 
     assert [b.text for b in doc.blocks[1:]] == [
-        "1. De begroting opstellen.", "2. De jaarrekening laten controleren.", "- Notulen", "- Ledenlijst"
+        "1. De begroting opstellen.",
+        "2. De jaarrekening laten controleren.",
+        "- Notulen",
+        "- Ledenlijst",
     ]
 
 
@@ -107,7 +113,10 @@ def test_footnotes_follow_their_paragraph_and_headers_footers_are_dropped(tmp_pa
     doc = load(path)
 
     assert [b.text for b in doc.blocks] == [
-        "Ledenkapitaal", "Elk lid stort een inleg[1]", "[1] De inleg is 250 euro per lid.", "Een volgende alinea."
+        "Ledenkapitaal",
+        "Elk lid stort een inleg[1]",
+        "[1] De inleg is 250 euro per lid.",
+        "Een volgende alinea.",
     ]
     assert "KOPTEKST" not in doc.full_text and "VOETTEKST" not in doc.full_text
 

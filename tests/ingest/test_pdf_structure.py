@@ -148,8 +148,11 @@ def test_hyphenated_line_ends_are_joined(tmp_path: Path, load) -> None:
     pdf = _pdf(title=None)
     pdf.add_page()
     pdf.set_font(*pdf.base, size=11)
-    for line in ("De vereniging heeft een huishoudelijk regle-", "ment en een bestuur dat zorg- en welzijns-",
-                 "taken verdeelt."):
+    for line in (
+        "De vereniging heeft een huishoudelijk regle-",
+        "ment en een bestuur dat zorg- en welzijns-",
+        "taken verdeelt.",
+    ):
         pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
     path = tmp_path / "afbreken.pdf"
     pdf.output(str(path))
@@ -202,7 +205,10 @@ def test_ruled_table_becomes_markdown_rows(tmp_path: Path, load) -> None:
     tables = [b for b in doc.blocks if b.table]
     assert len(tables) == 1
     assert tables[0].text.splitlines() == [
-        "| Ruimte | Prijs per uur |", "| --- | --- |", "| Grote zaal | 35 euro |", "| Vergaderkamer | 15 euro |"
+        "| Ruimte | Prijs per uur |",
+        "| --- | --- |",
+        "| Grote zaal | 35 euro |",
+        "| Vergaderkamer | 15 euro |",
     ]
     texts = [b.text for b in doc.blocks]
     assert texts.index("De tarieven voor zaalhuur staan hieronder.") < texts.index(tables[0].text)
@@ -225,8 +231,12 @@ def _scan_source(path: Path) -> Path:
     pdf.add_page()
     _heading(pdf, "Huishoudelijk reglement", 18)
     _heading(pdf, "Artikel 1 Contributie", 14)
-    _para(pdf, "De leden betalen jaarlijks een contributie van vijftig euro. De penningmeester int de "
-               "contributie voor één maart van elk jaar.", size=11)
+    _para(
+        pdf,
+        "De leden betalen jaarlijks een contributie van vijftig euro. De penningmeester int de "
+        "contributie voor één maart van elk jaar.",
+        size=11,
+    )
     _heading(pdf, "Artikel 2 Vergaderingen", 14)
     _para(pdf, "De algemene ledenvergadering komt ten minste twee keer per jaar bijeen.", size=11)
     pdf.output(str(path))

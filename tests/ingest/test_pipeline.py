@@ -54,7 +54,11 @@ def test_ingest_markdown_with_front_matter(pipeline, store, tmp_path):
     record = store.get_document(doc_id)
     assert record is not None
     assert (record.title, record.partner, record.topic, record.valid_from, record.url) == (
-        "Een vereniging oprichten", "Buurtpartner", "rechtsvorm", "2026-01-01", "https://example.org/vereniging"
+        "Een vereniging oprichten",
+        "Buurtpartner",
+        "rechtsvorm",
+        "2026-01-01",
+        "https://example.org/vereniging",
     )
     assert len(record.sha256) == 64 and record.language == "nl"
     chunks = store.chunks_of(doc_id)
@@ -135,9 +139,11 @@ def test_failure_while_writing_chunks_keeps_previous_version(pipeline, store, tm
     assert store.get_document(doc_id).sha256 == record_before.sha256
     assert store.original_path(store.get_document(doc_id)).read_text(encoding="utf-8") == GUIDE
     assert store.vector_count() == store.chunks.count() and all(  # no orphan of the failed version
-        c.chunk_id in before for c in store.iter_chunks())
+        c.chunk_id in before for c in store.iter_chunks()
+    )
     assert len(store.chunks.get(where={"doc_id": doc_id}, include=[])["ids"]) == len(
-        store.chunks.get(where={"version": before[0].split("::")[-2]}, include=[])["ids"])
+        store.chunks.get(where={"version": before[0].split("::")[-2]}, include=[])["ids"]
+    )
 
 
 def test_bad_files_are_reported_and_others_still_ingested(pipeline, store, tmp_path):
@@ -210,8 +216,9 @@ def test_bad_pdfs_get_dutch_reasons_and_nothing_stored_is_lost(pipeline, store, 
     assert kept.status == "added"
     folder = tmp_path / "batch"
     folder.mkdir()
-    (folder / "goed.pdf").write_bytes(_pdf_bytes(["De kascommissie controleert de boekhouding elk jaar."],
-                                                 heading="Artikel 7 Kascommissie"))
+    (folder / "goed.pdf").write_bytes(
+        _pdf_bytes(["De kascommissie controleert de boekhouding elk jaar."], heading="Artikel 7 Kascommissie")
+    )
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_pdf_bytes(["Geheim."]))))
     writer.encrypt(user_password="geheim", owner_password="x", algorithm="AES-128")
     with (folder / "beveiligd.pdf").open("wb") as handle:
@@ -247,8 +254,9 @@ def test_scanned_pdf_is_stored_with_its_ocr_mark(pipeline, store, tmp_path):
         pytest.skip(f"OCR niet beschikbaar: {ocr.unavailable_reason()}")
     import pypdfium2 as pdfium
 
-    source = pdfium.PdfDocument(_pdf_bytes(["De buurtbus rijdt elke woensdag naar de markt in het dorp."],
-                                           heading="Buurtbus"))
+    source = pdfium.PdfDocument(
+        _pdf_bytes(["De buurtbus rijdt elke woensdag naar de markt in het dorp."], heading="Buurtbus")
+    )
     image = source[0].render(scale=200 / 72).to_pil().convert("RGB")
     source.close()
     scan = tmp_path / "buurtbus-scan.pdf"
@@ -263,8 +271,7 @@ def test_scanned_pdf_is_stored_with_its_ocr_mark(pipeline, store, tmp_path):
     assert chunks[0].section == ("Buurtbus",) and "woensdag" in chunks[0].text and chunks[0].page_start == 1
 
 
-def test_progress_counts_every_text_of_every_file_against_a_total_known_up_front(tmp_path, settings,
-                                                                               hashing_embedder):
+def test_progress_counts_every_text_of_every_file_against_a_total_known_up_front(tmp_path, settings, hashing_embedder):
     from ingest.pipeline import IngestPipeline
     from kb.store import KnowledgeStore
 

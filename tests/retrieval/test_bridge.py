@@ -9,7 +9,9 @@ def chunk(cid: str, doc: str, section: tuple[str, ...], text: str) -> StoredChun
 
 
 LAW = [
-    chunk("bw-36", "bw", ("Burgerlijk Wetboek Boek 2", "art. 2:36 BW – Opzegging"), "1. Opzegging van het lidmaatschap …"),
+    chunk(
+        "bw-36", "bw", ("Burgerlijk Wetboek Boek 2", "art. 2:36 BW – Opzegging"), "1. Opzegging van het lidmaatschap …"
+    ),
     chunk("bw-34", "bw", ("Burgerlijk Wetboek Boek 2", "art. 2:34 BW"), "Het lidmaatschap is persoonlijk."),
     chunk("ob-11", "ob", ("Wet OB 1968", "art. 11 Wet OB 1968 – Vrijstellingen"), "Vrijgesteld zijn …"),
 ]
@@ -23,8 +25,15 @@ def test_article_key_reads_number_and_law_from_a_heading():
 
 def test_guide_references_link_to_the_articles_they_name():
     guide = [
-        chunk("g1", "gids", ("Lidmaatschap", "Opzeggen"), "Opzeggen kan tegen het einde van het boekjaar (art. 2:36 lid 1 BW)."),
-        chunk("g2", "gids", ("Lidmaatschap", "Zaal"), "Zaalverhuur is vrijgesteld (art. 11 lid 1 onder b Wet OB 1968)."),
+        chunk(
+            "g1",
+            "gids",
+            ("Lidmaatschap", "Opzeggen"),
+            "Opzeggen kan tegen het einde van het boekjaar (art. 2:36 lid 1 BW).",
+        ),
+        chunk(
+            "g2", "gids", ("Lidmaatschap", "Zaal"), "Zaalverhuur is vrijgesteld (art. 11 lid 1 onder b Wet OB 1968)."
+        ),
         chunk("g3", "gids", ("Lidmaatschap", "Kort antwoord"), "Een lid kan opzeggen."),
         chunk("g4", "gids", ("Lidmaatschap", "Anders"), "Zie art. 36 van de statuten."),  # no law named: no link
     ]
@@ -36,9 +45,18 @@ def test_guide_references_link_to_the_articles_they_name():
 
 
 def test_front_matter_sources_link_a_guide_chunk_without_references():
-    record = DocumentRecord(doc_id="gids", source="gids.md", title="Gids", partner="p", topic="rechtsvorm",
-                            language="nl", ingested_at="", sha256="", kind="markdown",
-                            extra={"sources": ["art. 2:34 BW", "https://wetten.overheid.nl/x"]})
+    record = DocumentRecord(
+        doc_id="gids",
+        source="gids.md",
+        title="Gids",
+        partner="p",
+        topic="rechtsvorm",
+        language="nl",
+        ingested_at="",
+        sha256="",
+        kind="markdown",
+        extra={"sources": ["art. 2:34 BW", "https://wetten.overheid.nl/x"]},
+    )
     guide = [chunk("g3", "gids", ("Gids", "Kort antwoord"), "Het lidmaatschap is persoonlijk.")]
     assert CitationGraph.build(LAW + guide, [record]).cited_by("g3") == ("bw-34",)
     assert CitationGraph.build(LAW + guide, [record], front_matter=False).cited_by("g3") == ()

@@ -81,8 +81,16 @@ def test_ook_line_under_a_heading_belongs_to_that_heading_only():
 
 def _record(title: str, extra: dict | None = None) -> DocumentRecord:
     return DocumentRecord(
-        doc_id="x", source="x.md", title=title, partner="SamenWeten redactie", topic="overig", language="nl",
-        ingested_at="2026-01-01T00:00:00+00:00", sha256="0" * 64, kind="markdown", extra=extra or {},
+        doc_id="x",
+        source="x.md",
+        title=title,
+        partner="SamenWeten redactie",
+        topic="overig",
+        language="nl",
+        ingested_at="2026-01-01T00:00:00+00:00",
+        sha256="0" * 64,
+        kind="markdown",
+        extra=extra or {},
     )
 
 

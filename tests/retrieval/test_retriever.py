@@ -131,7 +131,8 @@ def test_empty_query_returns_nothing(make_retriever):
 
 def test_dense_mode_ranks_by_cosine_similarity(make_retriever):
     hits = make_retriever(retrieval_mode="dense", lexical_blend=0.0, guide_bridge=0.0).search(
-        "Wie beslist over het geld van een stichting?", 4)
+        "Wie beslist over het geld van een stichting?", 4
+    )
     assert sections(hits)[0] == ("Stichting", "Geen leden")
     assert [h.rank for h in hits] == [1, 2, 3, 4]
     for h in hits:
@@ -407,7 +408,9 @@ def test_guide_bridge_lifts_the_cited_article_towards_the_matching_guide(ingest,
     store = ingest({"gids.md": GIDS, "bw.md": BW, **DOCS})
     question = "Hoe kan ik stoppen als lid van onze club?"
     plain = Retriever(store, lambda: hashing_embedder, settings).search(question, 8)
-    bridged = Retriever(store, lambda: hashing_embedder, settings.model_copy(update={"guide_bridge": 1.0})).search(question, 8)
+    bridged = Retriever(store, lambda: hashing_embedder, settings.model_copy(update={"guide_bridge": 1.0})).search(
+        question, 8
+    )
 
     def position(hits, heading):
         return next((h.rank for h in hits if h.chunk.section[-1] == heading), 99)

@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
 
-    import xllamacpp  # noqa: PLC0415 (optional test extra)
+    import xllamacpp
 
     params = xllamacpp.CommonParams()
     params.model.path = args.model

@@ -3,11 +3,10 @@ feedback stored in the database, topic filter, new conversation, refusals, and e
 
 from __future__ import annotations
 
+from apptest_support import plain
 from sqlalchemy import select
 
 from kb.db import Conversation, Exchange, Feedback, list_exchanges, session_scope
-from apptest_support import plain
-
 from ui.chat import DISCLAIMER, EXAMPLE_QUESTIONS
 
 
@@ -80,7 +79,9 @@ def test_feedback_thumbs_and_comment_are_stored(app_env, app_test):
     assert control.label == "Was dit antwoord nuttig?"
     # the buttons' names (what a screen reader says) are Dutch
     assert [o.replace(":material/thumb_up: ", "").replace(":material/thumb_down: ", "") for o in control.options] == [
-        "Nuttig", "Niet nuttig"]
+        "Nuttig",
+        "Niet nuttig",
+    ]
     at.segmented_control(key=f"feedback_{exchange.id}").set_value(0).run()  # niet nuttig
     assert not at.exception
     with session_scope(app_env.engine) as session:

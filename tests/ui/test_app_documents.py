@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from apptest_support import PARTNER_A, PARTNER_B, docx_bytes, plain
 from streamlit.testing.v1 import AppTest
 
@@ -55,7 +54,10 @@ def test_upload_docx_succeeds_with_metadata_and_audit(app_env, app_test):
 
     record = next(r for r in app_env.kb.store.list_documents() if r.title == "De buurtbatterij")
     assert (record.partner, record.topic, record.url, record.kind) == (
-        PARTNER_A, "financiering", "https://example.org/batterij", "docx"
+        PARTNER_A,
+        "financiering",
+        "https://example.org/batterij",
+        "docx",
     )
     assert "De buurtbatterij" in set(at.dataframe[0].value["Titel"])
     with session_scope(app_env.engine) as session:
@@ -69,7 +71,7 @@ def test_failed_upload_shows_a_clear_dutch_error_next_to_a_success(app_env, app_
     at = open_documents(app_test, app_env.partner_a_token)
     at.file_uploader(key="upload_files_0").set_value(
         [
-            ("goed.md", "# Goed\n\nEen gewoon document over de kas.\n".encode(), "text/markdown"),
+            ("goed.md", b"# Goed\n\nEen gewoon document over de kas.\n", "text/markdown"),
             ("oud.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "application/msword"),
             ("leeg.txt", b"   ", "text/plain"),
         ]
@@ -82,7 +84,9 @@ def test_failed_upload_shows_a_clear_dutch_error_next_to_a_success(app_env, app_
     assert errors[1].startswith("leeg.txt is niet toegevoegd.")
     assert [plain(s.value) for s in at.success] == ["goed.md: toegevoegd als “Goed” (1 stuk tekst)."]
     assert {r.source for r in app_env.kb.store.list_documents(partner=PARTNER_A)} == {
-        "stichting.md", "giften.md", "goed.md"
+        "stichting.md",
+        "giften.md",
+        "goed.md",
     }
 
 
@@ -100,11 +104,18 @@ def test_upload_pdf_html_and_text_in_one_go(app_env, app_test):
     at = open_documents(app_test, app_env.partner_b_token)
     at.file_uploader(key="upload_files_0").set_value(
         [
-            ("jaarverslag.pdf", _pdf_bytes("Het jaarverslag van het dorpshuis wordt in juni vastgesteld."),
-             "application/pdf"),
-            ("huisregels.html", b"<html><head><title>Huisregels</title></head><body><h1>Huisregels</h1>"
-             b"<p>Na 23 uur is het stil in het dorpshuis.</p><script>alert(1)</script></body></html>", "text/html"),
-            ("notitie.txt", "Sleutels liggen bij de beheerder.".encode(), "text/plain"),
+            (
+                "jaarverslag.pdf",
+                _pdf_bytes("Het jaarverslag van het dorpshuis wordt in juni vastgesteld."),
+                "application/pdf",
+            ),
+            (
+                "huisregels.html",
+                b"<html><head><title>Huisregels</title></head><body><h1>Huisregels</h1>"
+                b"<p>Na 23 uur is het stil in het dorpshuis.</p><script>alert(1)</script></body></html>",
+                "text/html",
+            ),
+            ("notitie.txt", b"Sleutels liggen bij de beheerder.", "text/plain"),
         ]
     )
     at.selectbox(key="upload_0_topic").set_value("overig")
@@ -128,8 +139,9 @@ def test_document_text_can_be_read_and_gaps_are_shown(app_env, app_test):
         conversation = start_conversation(session).id  # no topic chosen: the best source's topic counts
         source = [{"doc_id": doc_id, "chunk_id": "x", "title": "De stichting", "section": "", "score": 0.2, "rank": 1}]
         for question in ("Hoeveel kost een huurcontract?", "hoeveel kost een huurcontract"):
-            record_exchange(session, conversation, question, "Dat staat niet in de bronnen.", refused=True,
-                            sources=source)
+            record_exchange(
+                session, conversation, question, "Dat staat niet in de bronnen.", refused=True, sources=source
+            )
         elsewhere = start_conversation(session, topic_filter=other).id
         record_exchange(session, elsewhere, "Geheime vraag over een ander onderwerp?", "Niet gevonden.", refused=True)
     at = open_documents(app_test, app_env.partner_a_token)
@@ -232,11 +244,15 @@ def test_dutch_texts_date_field_and_topic_names(app_env, app_test):
     styles = " ".join(h.proto.body for h in at.html)
     assert 'content:"Bestanden kiezen"' in styles and "maximaal 25 MB per bestand" in styles
     # topics by their Dutch names in the table and the form
-    assert set(at.dataframe[0].value["Onderwerp"]) == {"Rechtsvorm (vereniging, stichting, coöperatie)",
-                                                       "Belasting en giften"}
-    assert "Belasting en giften" in [at.selectbox(key="upload_0_topic").format_func(o)
-                                     for o in at.selectbox(key="upload_0_topic").options] or \
-        "Belasting en giften" in at.selectbox(key="upload_0_topic").options
+    assert set(at.dataframe[0].value["Onderwerp"]) == {
+        "Rechtsvorm (vereniging, stichting, coöperatie)",
+        "Belasting en giften",
+    }
+    assert (
+        "Belasting en giften"
+        in [at.selectbox(key="upload_0_topic").format_func(o) for o in at.selectbox(key="upload_0_topic").options]
+        or "Belasting en giften" in at.selectbox(key="upload_0_topic").options
+    )
     # the date is typed as dd-mm-jjjj; a wrong date stops the upload with a Dutch error
     field = at.text_input(key="upload_0_valid_from")
     assert field.placeholder == "dd-mm-jjjj"

@@ -4,7 +4,7 @@ login with lockout and session expiry; partners and volunteers kept out."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,10 +15,16 @@ from streamlit.testing.v1 import AppTest
 from kb.db import LoginSession, Review, add_feedback, record_exchange, session_scope, start_conversation
 
 ROOT = Path(__file__).resolve().parents[2]
-DAY1 = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
-DAY2 = datetime(2026, 3, 9, 10, 0, tzinfo=timezone.utc)
-SOURCE = {"doc_id": "buurtkracht-oost--stichting-md", "chunk_id": "c1", "title": "De stichting",
-          "section": "De stichting > Wie beslist", "score": 0.8123, "rank": 1}
+DAY1 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+DAY2 = datetime(2026, 3, 9, 10, 0, tzinfo=UTC)
+SOURCE = {
+    "doc_id": "buurtkracht-oost--stichting-md",
+    "chunk_id": "c1",
+    "title": "De stichting",
+    "section": "De stichting > Wie beslist",
+    "score": 0.8123,
+    "rank": 1,
+}
 
 
 @pytest.fixture
@@ -28,21 +34,57 @@ def seeded(app_env):
     with session_scope(app_env.engine) as session:
         rechts = start_conversation(session, "rechtsvorm", now=DAY1).id
         belasting = start_conversation(session, "belasting", now=DAY2).id
-        good = record_exchange(session, rechts, "Wie beslist in een stichting?", "Het bestuur beslist. [1]",
-                               confidence=0.82, answerer="extractive", sources=[SOURCE],
-                               citations=[{"n": 1, "doc_id": SOURCE["doc_id"], "chunk_id": "c1",
-                                           "section": SOURCE["section"], "quote": "Het bestuur beslist."}],
-                               now=DAY1)
-        bad = record_exchange(session, rechts, "Wie kiest het bestuur?", "De notaris. [1]", confidence=0.31,
-                              answerer="extractive", sources=[SOURCE], now=DAY2)
-        refused1 = record_exchange(session, belasting, "Welke kleurcode heeft de buurtbatterij?",
-                                   "Dat staat niet in de bronnen.", refused=True, confidence=0.1,
-                                   answerer="extractive", now=DAY2)
-        refused2 = record_exchange(session, belasting, "welke kleurcode heeft de buurtbatterij",
-                                   "Dat staat niet in de bronnen.", refused=True, confidence=0.12,
-                                   answerer="extractive", now=DAY2 + timedelta(minutes=5))
+        good = record_exchange(
+            session,
+            rechts,
+            "Wie beslist in een stichting?",
+            "Het bestuur beslist. [1]",
+            confidence=0.82,
+            answerer="extractive",
+            sources=[SOURCE],
+            citations=[
+                {
+                    "n": 1,
+                    "doc_id": SOURCE["doc_id"],
+                    "chunk_id": "c1",
+                    "section": SOURCE["section"],
+                    "quote": "Het bestuur beslist.",
+                }
+            ],
+            now=DAY1,
+        )
+        bad = record_exchange(
+            session,
+            rechts,
+            "Wie kiest het bestuur?",
+            "De notaris. [1]",
+            confidence=0.31,
+            answerer="extractive",
+            sources=[SOURCE],
+            now=DAY2,
+        )
+        refused1 = record_exchange(
+            session,
+            belasting,
+            "Welke kleurcode heeft de buurtbatterij?",
+            "Dat staat niet in de bronnen.",
+            refused=True,
+            confidence=0.1,
+            answerer="extractive",
+            now=DAY2,
+        )
+        refused2 = record_exchange(
+            session,
+            belasting,
+            "welke kleurcode heeft de buurtbatterij",
+            "Dat staat niet in de bronnen.",
+            refused=True,
+            confidence=0.12,
+            answerer="extractive",
+            now=DAY2 + timedelta(minutes=5),
+        )
         add_feedback(session, good.id, 1)
-        add_feedback(session, bad.id, -1, "=HYPERLINK(\"x\") <b>klopt niet</b>")
+        add_feedback(session, bad.id, -1, '=HYPERLINK("x") <b>klopt niet</b>')
         ids = {"good": good.id, "bad": bad.id, "refused1": refused1.id, "refused2": refused2.id}
     return ids
 
@@ -73,10 +115,11 @@ def test_staff_sees_every_exchange_with_sources_citations_and_feedback(app_env, 
     body = plain("\n".join(m.value for m in at.markdown))
     assert "[1] De stichting — De stichting > Wie beslist: “Het bestuur beslist.”" in body
     # feedback comments are shown as text, never as markup
-    assert "duim omlaag: =HYPERLINK(\"x\") <b>klopt niet</b>" in body
+    assert 'duim omlaag: =HYPERLINK("x") <b>klopt niet</b>' in body
     # no HTML from answers or feedback: the only HTML is the app's own fixed login-cookie script
-    assert all(h.proto.body.startswith("<script>document.cookie = ") and "HYPERLINK" not in h.proto.body
-               for h in at.html)
+    assert all(
+        h.proto.body.startswith("<script>document.cookie = ") and "HYPERLINK" not in h.proto.body for h in at.html
+    )
     assert at.download_button[0].label == "Exporteren als CSV" and not at.download_button[0].disabled
 
 
@@ -118,7 +161,10 @@ def test_marking_an_answer_incorrect_with_a_note(app_env, seeded, app_test):
     with session_scope(app_env.engine) as session:
         (review,) = session.scalars(select(Review))
         assert (review.exchange_id, review.status, review.reviewer, review.note) == (
-            bad, "incorrect", "sanne", "De ALV kiest het bestuur, niet de notaris."
+            bad,
+            "incorrect",
+            "sanne",
+            "De ALV kiest het bestuur, niet de notaris.",
         )
     assert "Beoordeling van vraag" in at.success[0].value
     assert any("Onjuist door sanne" in plain(i.value) for i in at.info)
@@ -137,7 +183,11 @@ def test_partner_cannot_review(app_env, seeded, app_test):
     at = app_test()
     at.session_state["auth_token"] = app_env.partner_a_token
     at.run()
-    assert "Beoordelen" not in [link.label for link in at.sidebar.get("page_link")] if at.sidebar.get("page_link") else True
+    assert (
+        "Beoordelen" not in [link.label for link in at.sidebar.get("page_link")]
+        if at.sidebar.get("page_link")
+        else True
+    )
     at.switch_page("ui/review.py").run()  # a bookmark reaches the page; it refuses a partner
     assert "Alleen medewerkers" in plain(at.error[0].value)
     assert not at.expander and not at.download_button
@@ -198,7 +248,7 @@ def test_expired_session_falls_back_to_anonymous(app_env, app_test):
     at.switch_page("ui/review.py").run()
     assert at.title[0].value == "Vragen en antwoorden beoordelen"
     with session_scope(app_env.engine) as session:
-        session.execute(update(LoginSession).values(expires_at=datetime.now(timezone.utc) - timedelta(minutes=1)))
+        session.execute(update(LoginSession).values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
     at.switch_page("ui/login.py").run()
     assert at.title[0].value == "Inloggen"
     assert "Je sessie is verlopen" in at.info[0].value

@@ -88,7 +88,9 @@ def test_rich_text_keeps_bold_and_highlights_per_line():
     out = rich_text(text, "Een stichting is een rechtspersoon zonder leden. Ze heeft een bestuur.")
     # the quote spans a bold part: matched only where the text has it verbatim; bold markers kept as bold
     assert "**zonder leden**" in out
-    out2 = rich_text("Regel een is lang genoeg.\nRegel twee is ook lang.", "Regel een is lang genoeg. Regel twee is ook lang.")
+    out2 = rich_text(
+        "Regel een is lang genoeg.\nRegel twee is ook lang.", "Regel een is lang genoeg. Regel twee is ook lang."
+    )
     lines = out2.split("  \n")
     assert len(lines) == 2 and all(line.startswith(":orange-background[") for line in lines)
 
