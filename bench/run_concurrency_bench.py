@@ -53,7 +53,7 @@ def run(halves: list[list[Path]], concurrent: bool, extra_env: dict[str, str]) -
             starts = [time.perf_counter()]
             procs = [
                 subprocess.Popen(ingest_cmd(h), env=e, cwd=ROOT, stdout=subprocess.DEVNULL)
-                for h, e in zip(halves, envs)
+                for h, e in zip(halves, envs, strict=True)
             ]
             for p in procs:
                 p.wait()
@@ -61,7 +61,7 @@ def run(halves: list[list[Path]], concurrent: bool, extra_env: dict[str, str]) -
                 if p.returncode:
                     raise SystemExit(f"ingest mislukt (code {p.returncode})")
         else:
-            for h, e in zip(halves, envs):
+            for h, e in zip(halves, envs, strict=True):
                 t = time.perf_counter()
                 subprocess.run(ingest_cmd(h), env=e, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
                 each.append(time.perf_counter() - t)

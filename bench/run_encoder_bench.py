@@ -70,7 +70,7 @@ def main() -> int:
     texts: list[str] = []
     for path in collect_files([settings.starter_kb_dir])[:8]:
         prep = kb.pipeline._prepare(path, DocumentOverrides())
-        texts += [f"title: {h or 'none'} | text: {t}" for t, h in zip(prep.texts, prep.titles)][:2]
+        texts += [f"title: {h or 'none'} | text: {t}" for t, h in zip(prep.texts, prep.titles, strict=True)][:2]
     texts = texts[:16]
     queries = [f"task: question answering | query: {q}" for q in QUESTIONS]
     model = load_sentence_transformer(settings.embed_model, settings.resolved_models_dir(), dtype="float32")

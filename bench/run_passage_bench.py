@@ -102,7 +102,7 @@ def main() -> int:
             kb.retriever.search("opwarmen", 1)
             r = run_retrieval(questions, kb.retriever.search, k=10)
             print(f"alle: {summary_line(r)}")
-            for half_name, half in zip("AB", halves):
+            for half_name, half in zip("AB", halves, strict=True):
                 print(f"helft {half_name}: {summary_line(run_retrieval(half, kb.retriever.search, k=10))}")
             variants = (
                 [("opgeslagen passage-vectoren", True)]
@@ -121,7 +121,7 @@ def main() -> int:
                     f"antwoorden, {label}: {summary_line(a)}; p95 {a.timing.p95 * 1000:.0f} ms; "
                     f"{extra[0]} teksten ingebed tijdens de antwoorden ({extra[1]:.1f} s)"
                 )
-                for half_name, half in zip("AB", halves):
+                for half_name, half in zip("AB", halves, strict=True):
                     ids = {q.id for q in half}
                     scores = AnswerScores.of([res for res in a.results if res.id in ids])
                     f = lambda v: "—" if v is None else f"{v:.3f}"  # noqa: E731

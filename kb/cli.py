@@ -6,6 +6,7 @@ Logs and progress bars go to stderr. ``--store DIR`` (or ``KB_STORE_DIR``) selec
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -372,7 +373,7 @@ def _questions(batch: str) -> Iterator[str]:
         stream = sys.stdin
     else:
         try:
-            stream = open(batch, encoding="utf-8")
+            stream = open(batch, encoding="utf-8")  # noqa: SIM115 - closed by the `with stream:` below; opened apart so its errors become a UsageError
         except FileNotFoundError:
             raise UsageError(f"het vragenbestand {batch} bestaat niet") from None
         except OSError as exc:
@@ -432,7 +433,7 @@ def _print_sources(answer: Any) -> None:
             ch = c.hit.chunk
             page = f", p. {ch.page_start}" if ch.page_start else ""
             print(f"  [{c.n}] {ch.title} — {' > '.join(ch.section[-1:]) or '(begin)'}{page} ({ch.source})")
-    others = [h for h in answer.consulted_not_cited][:3]
+    others = list(answer.consulted_not_cited)[:3]
     if others and not answer.refused:
         print(
             "Ook geraadpleegd: " + "; ".join(h.chunk.title + " — " + " > ".join(h.chunk.section[-1:]) for h in others)
@@ -701,10 +702,8 @@ def _sigterm_as_interrupt() -> None:
     def handler(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
-    try:
+    with contextlib.suppress(ValueError):  # not the main thread (tests calling main() from a thread)
         signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread (tests calling main() from a thread)
-        pass
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -120,7 +120,7 @@ class Embedder(Embeddings):
                 vectors = self._encode([texts[i] for i in part], prompt_name)
             if self.cache:
                 self.cache.put_many([full[i] for i in part], vectors)
-            for i, vec in zip(part, vectors):
+            for i, vec in zip(part, vectors, strict=True):
                 out[i] = vec
             done += len(part)
             if progress:
@@ -140,8 +140,10 @@ class Embedder(Embeddings):
     def _with_titles(self, texts: list[str], titles: list[str]) -> list[str]:
         prompt = (getattr(self.model, "prompts", {}) or {}).get(self.document_prompt_name or "", "")
         if "title: none" in prompt:
-            return [prompt.replace("title: none", f"title: {t or 'none'}") + x for t, x in zip(titles, texts)]
-        return [prompt + (f"{t}\n\n{x}" if t else x) for t, x in zip(titles, texts)]
+            return [
+                prompt.replace("title: none", f"title: {t or 'none'}") + x for t, x in zip(titles, texts, strict=True)
+            ]
+        return [prompt + (f"{t}\n\n{x}" if t else x) for t, x in zip(titles, texts, strict=True)]
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Query vectors; recent questions come from a small cache (search and answer embed the same one)."""
@@ -151,7 +153,7 @@ class Embedder(Embeddings):
             known = {t: self._query_cache[t] for t in texts if t in self._query_cache}
         missing = [t for t in dict.fromkeys(texts) if t not in known]
         if missing:
-            known.update(zip(missing, self._encode(missing, self.query_prompt_name)))
+            known.update(zip(missing, self._encode(missing, self.query_prompt_name), strict=True))
         with self._lock:
             for text in dict.fromkeys(texts):
                 self._query_cache[text] = known[text]

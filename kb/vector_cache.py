@@ -103,7 +103,8 @@ class VectorCache:
             if db is None:
                 return
             rows = [
-                (text_key(self.identity, t), np.asarray(v, dtype=np.float32).tobytes()) for t, v in zip(texts, vectors)
+                (text_key(self.identity, t), np.asarray(v, dtype=np.float32).tobytes())
+                for t, v in zip(texts, vectors, strict=True)
             ]
             db.executemany("INSERT OR REPLACE INTO vectors (key, vec) VALUES (?, ?)", rows)
             db.commit()
@@ -156,4 +157,4 @@ def load_seed(path: Path, identity: str) -> dict[bytes, np.ndarray]:
         vectors = data["vectors"].astype(np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     vectors = vectors / np.where(norms == 0, 1.0, norms)
-    return {bytes(k): v for k, v in zip(keys, vectors)}
+    return {bytes(k): v for k, v in zip(keys, vectors, strict=True)}

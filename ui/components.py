@@ -518,7 +518,7 @@ def render_question_groups(groups: Sequence[Any], limit: int = 30) -> None:
     if not groups:
         st.info("Er zijn (nog) geen vragen die de kennisbank niet kon beantwoorden.")
         return
-    for i, group in enumerate(groups[:limit]):
+    for group in groups[:limit]:
         with st.container(border=True):
             st.markdown(f"**{group.count}×** {escape_markdown(group.example)}")
             others = [q for q in group.variants if q != group.example]

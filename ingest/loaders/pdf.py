@@ -429,12 +429,12 @@ def _reading_order(lines: list[_Line]) -> list[_Line]:
     """
     columns = sorted({line.column for line in lines if line.table is None})
     if len(columns) <= 1:
-        return sorted(lines, key=lambda l: (l.top, l.x0))  # noqa: E741
+        return sorted(lines, key=lambda ln: (ln.top, ln.x0))
     spanning = sorted(
-        (l for l in lines if l.table is not None or l.x1 - l.x0 > 0.6 * (columns[-1][1] - columns[0][0])),  # noqa: E741
-        key=lambda l: l.top,
-    )  # noqa: E741
-    rest = [l for l in lines if l not in spanning]  # noqa: E741
+        (ln for ln in lines if ln.table is not None or ln.x1 - ln.x0 > 0.6 * (columns[-1][1] - columns[0][0])),
+        key=lambda ln: ln.top,
+    )
+    rest = [ln for ln in lines if ln not in spanning]
     ordered: list[_Line] = []
     bands = [-1e9] + [l.top for l in spanning] + [1e9]  # noqa: E741
     for i in range(len(bands) - 1):

@@ -24,7 +24,7 @@ from kb.answering.types import Answer, AnswerStream, Citation, Turn
 from kb.config import Settings
 from kb.embeddings import Embedder
 from kb.retrieval.retriever import Retriever
-from kb.retrieval.types import Hit, SearchFilters
+from kb.retrieval.types import NO_FILTERS, Hit, SearchFilters
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class Assistant:
         return LLMAnswerer(self._chat_model, self.prompts, name=self.settings.answerer)
 
     def ask(
-        self, question: str, history: list[Turn] | None = None, filters: SearchFilters = SearchFilters()
+        self, question: str, history: list[Turn] | None = None, filters: SearchFilters = NO_FILTERS
     ) -> AnswerStream:
         stream = self._ask(question, history, filters)
         return stream.then(self._add_help) if self.help_finder is not None else stream
@@ -101,7 +101,7 @@ class Assistant:
             stream = self._extractive_answer(question, standalone, hits, conf, embedder)
         return self._marked(stream, verdict, hits) if verdict.uncertain else stream
 
-    def judge(self, question: str, hits: list[Hit], filters: SearchFilters = SearchFilters()) -> Verdict:
+    def judge(self, question: str, hits: list[Hit], filters: SearchFilters = NO_FILTERS) -> Verdict:
         """Answer, answer marked uncertain, or refuse: the evidence model over this search's signals."""
         if not self.settings.answerability_rules or not hits:
             return Verdict("answer", 1.0)
@@ -110,7 +110,7 @@ class Assistant:
             return Verdict("answer", 1.0)
         return model.decide(self.evidence(question, hits, filters))
 
-    def evidence(self, question: str, hits: list[Hit], filters: SearchFilters = SearchFilters()) -> dict[str, float]:
+    def evidence(self, question: str, hits: list[Hit], filters: SearchFilters = NO_FILTERS) -> dict[str, float]:
         """The evidence signals of a search (``kb.answering.answerability.FEATURES``)."""
         lexical = self.retriever.lexical.get()
         expanded = self.retriever.expand(question)

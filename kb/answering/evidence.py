@@ -133,7 +133,7 @@ def unit_vectors(store: Any, embedder: Embedder, embed_missing: bool = True) -> 
         if texts:
             vectors = embedder.encode_documents(texts, titles=titles)
             fresh: dict[str, list[tuple[str, np.ndarray]]] = {}
-            for cid, text, vec in zip(owners, texts, vectors):
+            for cid, text, vec in zip(owners, texts, vectors, strict=True):
                 fresh.setdefault(cid, []).append((text, vec))
             out.update(fresh)
         return out

@@ -69,7 +69,7 @@ class ExtractiveAnswerer:
                     units_of = []  # only the chunk's own vector (no passage vectors): embed its units below
                     missing = split_units(h.chunk.text)
                     vectors = self.embedder.encode_documents(missing)
-                    units_of = list(zip(missing, vectors))
+                    units_of = list(zip(missing, vectors, strict=True))
                 pairs.extend((i, text, vec) for text, vec in units_of)
             units = [Unit(i, pos, _quotable(text)) for pos, (i, text, _) in enumerate(pairs)]
             if not units:
@@ -191,7 +191,7 @@ class ExtractiveAnswerer:
         support: list[str] = []
         for q in quotes:
             text = q.text
-            for sentence in (l.text for l in lead if l.n == q.n):
+            for sentence in (ld.text for ld in lead if ld.n == q.n):
                 text = _without(text, sentence)
             if not text:
                 continue

@@ -8,6 +8,7 @@ except :func:`authenticate`, which commits itself so the failed-login counter su
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import secrets
@@ -189,10 +190,8 @@ def authenticate(session: Session, username: str, password: str, now: datetime |
     now = as_utc(now) if now is not None else utcnow()
     user = get_user(session, username)
     if user is None:
-        try:
+        with contextlib.suppress(VerificationError):
             _hasher.verify(_dummy_hash(), password)
-        except VerificationError:
-            pass
         raise LoginError(_GENERIC_LOGIN_ERROR)
 
     if user.locked_until is not None:

@@ -9,7 +9,7 @@ import bm25s
 import numpy as np
 
 from kb.retrieval.dutch_text import DutchAnalyzer, article_tokens
-from kb.retrieval.types import SearchFilters
+from kb.retrieval.types import NO_FILTERS, SearchFilters
 from kb.store import KnowledgeStore, StoredChunk
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -65,7 +65,7 @@ class LexicalIndex:
             keep &= self._partners == filters.partner.casefold()
         return keep
 
-    def referenced(self, query: str, filters: SearchFilters = SearchFilters()) -> list[StoredChunk]:
+    def referenced(self, query: str, filters: SearchFilters = NO_FILTERS) -> list[StoredChunk]:
         """Chunks whose headings name an article the query names ("artikel 2:26", "art. 5b AWR")."""
         keep = self.mask(filters)
         found: list[StoredChunk] = []
@@ -73,7 +73,7 @@ class LexicalIndex:
             found.extend(self.chunks[i] for i in self.by_reference.get(ref, []) if keep[i])
         return found
 
-    def search(self, query: str, n: int, filters: SearchFilters = SearchFilters()) -> list[tuple[StoredChunk, float]]:
+    def search(self, query: str, n: int, filters: SearchFilters = NO_FILTERS) -> list[tuple[StoredChunk, float]]:
         scores = self.scores(query)
         if scores.size == 0:
             return []

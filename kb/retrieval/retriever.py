@@ -11,7 +11,7 @@ from kb.embeddings import Embedder
 from kb.retrieval.bridge import CitationGraph
 from kb.retrieval.glossary import QueryExpander, is_definition_question
 from kb.retrieval.lexical import LexicalIndexCache
-from kb.retrieval.types import Hit, SearchFilters
+from kb.retrieval.types import NO_FILTERS, Hit, SearchFilters
 from kb.store import KnowledgeStore, StoredChunk
 
 
@@ -59,7 +59,7 @@ class Retriever:
             return query
         return self.expander().expand(query)
 
-    def search(self, query: str, k: int | None = None, filters: SearchFilters = SearchFilters()) -> list[Hit]:
+    def search(self, query: str, k: int | None = None, filters: SearchFilters = NO_FILTERS) -> list[Hit]:
         k = k or self.settings.top_k
         query = query.strip()
         if not query:

@@ -30,6 +30,10 @@ class SearchFilters:
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
+# The default of every ``filters`` argument: no restriction (frozen, so one shared instance is safe).
+NO_FILTERS = SearchFilters()
+
+
 @dataclass
 class Hit:
     """One retrieved chunk with its rank and score (higher is better), best first."""

@@ -377,7 +377,7 @@ def test_stream_pieces_rebuild_the_composed_answer(answerer):
     text = a.compose(
         quotes[len(a.lead(QUESTION, a.select(QUESTION, HITS), HITS)) :],
         shown_hits,
-        [q for q in quotes[: len(a.lead(QUESTION, a.select(QUESTION, HITS), HITS))]],
+        quotes[: len(a.lead(QUESTION, a.select(QUESTION, HITS), HITS))],
     )
     assert len(text.split(" ")) > 24 and len(pieces) > 1  # long enough to arrive in several pieces
     assert "".join(pieces) == text

@@ -9,6 +9,7 @@ the server log are saved in ``test-artifacts/``.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -190,10 +191,8 @@ def page(server, request) -> Iterator:
             if failed is None or failed.failed:
                 ARTIFACTS.mkdir(exist_ok=True)
                 name = request.node.name
-                try:
+                with contextlib.suppress(Exception):  # the page may be gone; the log still helps
                     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-                except Exception:  # the page may be gone; the log still helps
-                    pass
                 shutil.copyfile(server["log"], ARTIFACTS / f"{name}-streamlit.log")
             browser.close()
 

@@ -22,7 +22,7 @@ def record(**overrides):
 
 def write(tmp_path, lines):
     path = tmp_path / "vragen.jsonl"
-    path.write_text("\n".join(l if isinstance(l, str) else json.dumps(l) for l in lines) + "\n", encoding="utf-8")
+    path.write_text("\n".join(ln if isinstance(ln, str) else json.dumps(ln) for ln in lines) + "\n", encoding="utf-8")
     return path
 
 

@@ -26,11 +26,11 @@ def test_retrieval_table():
     assert "| type: literal | 1 | 1.000 | 1.000 | 1.000 | 1.000 |" in lines
     assert "| type: amount | 1 | 0.000 | 0.000 | 0.000 | 0.000 |" in lines
     assert "| onderwerp: belasting | 1 | 0.000 | 0.000 | 0.000 | 0.000 |" in lines
-    miss = next(l for l in lines if l.startswith("- q2"))
+    miss = next(ln for ln in lines if ln.startswith("- q2"))
     assert (
         "niet gevonden" in miss and "art. 6 Wet Vpb 1969" in miss and "vpb.md § Wet Vpb > art. 2 Wet Vpb 1969" in miss
     )
-    assert not any(l.startswith("- q1") for l in lines)
+    assert not any(ln.startswith("- q1") for ln in lines)
     assert "mediaan 200 ms" in text and "p95" in text
     assert "1 negatieve controlevragen" in text
 
@@ -48,7 +48,7 @@ def test_answer_table_and_summaries():
     assert lines[0].startswith("| Groep | n | bevat feiten | juiste bron | onterecht geweigerd")
     assert "| totaal | 2 | 0.500 | 0.500 | 0.500 | 1 | 1.000 |" in lines
     assert "| type: negative | 0 | — | — | — | 1 | 1.000 |" in lines
-    failure = next(l for l in lines if l.startswith("- q2"))
+    failure = next(ln for ln in lines if ln.startswith("- q2"))
     assert "onterecht geweigerd" in failure and "mist 'winst'" in failure and "geen juiste bron" in failure
     summary = summary_line(report)
     assert "\n" not in summary and "feiten 0.500" in summary and "geweigerd 1.000" in summary

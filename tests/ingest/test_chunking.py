@@ -1,3 +1,5 @@
+from itertools import pairwise
+
 from ingest.chunking import SectionChunker, embedding_header, split_sentences
 from ingest.document import Block, ParsedDocument
 
@@ -55,7 +57,7 @@ def test_long_section_splits_within_section_with_overlap():
     # every sentence survives, and consecutive chunks share some text (overlap)
     joined = " ".join(c.text for c in body)
     assert all(s in joined for s in sentences)
-    overlaps = sum(1 for a, b in zip(body, body[1:]) if a.text.split(". ")[-1][:30] in b.text)
+    overlaps = sum(1 for a, b in pairwise(body) if a.text.split(". ")[-1][:30] in b.text)
     assert overlaps >= 1
 
 

@@ -390,7 +390,9 @@ def _build_statuten(document) -> None:
     document.add_paragraph("")  # empty paragraphs are skipped
     document.add_paragraph("De vereniging is gevestigd in Utrecht.")
     table = document.add_table(rows=3, cols=2)
-    for row, (left, right) in zip(table.rows, [("Functie", "Naam"), ("Voorzitter", "A. de Vries"), ("", "")]):
+    for row, (left, right) in zip(
+        table.rows, [("Functie", "Naam"), ("Voorzitter", "A. de Vries"), ("", "")], strict=True
+    ):
         row.cells[0].text, row.cells[1].text = left, right
     document.add_heading("Artikel 2 Doel", level=1)
     document.add_paragraph("Het opwekken van zonne-energie.")

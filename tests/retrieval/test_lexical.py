@@ -107,7 +107,7 @@ def test_compound_in_query_finds_its_parts_in_the_text(index):
 def test_compound_in_text_is_found_by_its_parts(index):
     # "ledenvergadering" in the text is indexed with "leden" and "vergadering" as well
     scores = index.scores("vergadering")
-    by_id = {c.chunk_id: s for c, s in zip(index.chunks, scores)}
+    by_id = {c.chunk_id: s for c, s in zip(index.chunks, scores, strict=True)}
     assert by_id["vereniging"] > 0
 
 
@@ -156,7 +156,12 @@ def test_referenced_respects_filters(index):
 def test_mask_by_topic_and_case_insensitive_partner(index):
     assert index.mask(SearchFilters()).all()
     topic = index.mask(SearchFilters(topic="belasting"))
-    assert {c.chunk_id for c, keep in zip(CHUNKS, topic) if keep} == {"vergoeding", "kantine", "art5b", "art632"}
+    assert {c.chunk_id for c, keep in zip(CHUNKS, topic, strict=True) if keep} == {
+        "vergoeding",
+        "kantine",
+        "art5b",
+        "art632",
+    }
     partner = index.mask(SearchFilters(partner="juridisch loket"))
     assert np.array_equal(partner, topic)
     both = index.mask(SearchFilters(topic="rechtsvorm", partner="Juridisch Loket"))
