@@ -8,6 +8,7 @@ half-ingested document. Re-ingesting an unchanged file does nothing.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 import re
@@ -178,7 +179,7 @@ class IngestPipeline:
         results: list[FileResult | None] = [None] * len(items)
         prepared: list[tuple[int, _Prepared]] = []
         for i, (path, item_overrides) in enumerate(items):
-            outcome = self._guard(path, lambda path=path, o=item_overrides: self._prepare(path, o))
+            outcome = self._guard(path, functools.partial(self._prepare, path, item_overrides))
             if isinstance(outcome, FileResult):
                 results[i] = outcome
                 if on_result:
@@ -196,7 +197,7 @@ class IngestPipeline:
                 if on_progress:
                     on_progress(base + n, total)
 
-            result = self._guard(prep.path, lambda prep=prep, progress=progress: self._commit(prep, progress, audit))
+            result = self._guard(prep.path, functools.partial(self._commit, prep, progress, audit))
             results[i] = result
             done = base + len(prep.texts)
             if on_progress:

@@ -594,7 +594,7 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         m.name: precision_status(m.name, settings.resolved_models_dir(), fallback) if m.installed else None
         for m in models
     }
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "name": m.name,
             "installed": m.installed,
@@ -602,7 +602,7 @@ def cmd_models_list(args: argparse.Namespace) -> int:
             "size_bytes": m.size_bytes,
             "default": m.name == settings.embed_model,
             "description": m.description,
-            "precision": decisions[m.name].to_json() if decisions[m.name] else None,
+            "precision": d.to_json() if (d := decisions[m.name]) else None,
         }
         for m in models
     ]

@@ -17,7 +17,7 @@ import argparse
 import getpass
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from kb.config import Settings
@@ -53,7 +53,7 @@ def add_users_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def read_password(
-    env: dict[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
     ask: Callable[[str], str] = getpass.getpass,
     interactive: bool | None = None,
 ) -> str | None:

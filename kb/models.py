@@ -43,6 +43,8 @@ from kb.errors import KbError
 if TYPE_CHECKING:  # pragma: no cover
     from sentence_transformers import SentenceTransformer
 
+    from kb.precision import PrecisionDecision
+
 Progress = Callable[[str], None]
 log = logging.getLogger(__name__)
 
@@ -439,11 +441,12 @@ def _hub_offline() -> Iterator[None]:
     """Hub offline while loading a local folder: the env var, and huggingface_hub's cached constant."""
     old_env = os.environ.get("HF_HUB_OFFLINE")
     os.environ["HF_HUB_OFFLINE"] = "1"
-    constants = None
+    constants: Any = None
     old_const = None
     try:
-        import huggingface_hub.constants as constants
+        import huggingface_hub.constants as hub_constants
 
+        constants = hub_constants
         old_const = constants.HF_HUB_OFFLINE
         constants.HF_HUB_OFFLINE = True
     except (ImportError, AttributeError):  # pragma: no cover - hub layout changed
@@ -457,6 +460,11 @@ def _hub_offline() -> Iterator[None]:
             os.environ.pop("HF_HUB_OFFLINE", None)
         else:
             os.environ["HF_HUB_OFFLINE"] = old_env
+
+
+def _set_precision(model: Any, decision: PrecisionDecision) -> None:
+    """Keep the precision decision on the loaded model (read back as ``model.samenweten_precision``)."""
+    model.samenweten_precision = decision
 
 
 def _spec_for(name_or_path: str, path: str) -> ModelSpec | None:
@@ -513,8 +521,11 @@ def load_sentence_transformer(
     from kb.precision import PrecisionDecision
 
     chosen = str(model.dtype).replace("torch.", "")
-    model.samenweten_precision = PrecisionDecision(
-        chosen, "ingesteld (KB_EMBED_DTYPE)" if dtype != "auto" else "eigen dtype van het model", source="setting"
+    _set_precision(
+        model,
+        PrecisionDecision(
+            chosen, "ingesteld (KB_EMBED_DTYPE)" if dtype != "auto" else "eigen dtype van het model", source="setting"
+        ),
     )
     return model
 
@@ -566,7 +577,7 @@ def _load_auto_precision(
         if cached is not None:
             cached.source = "cache"
             model = _load_st(path, spec, device, _torch_dtype(spec, device, cached.dtype), True)
-            model.samenweten_precision = cached
+            _set_precision(model, cached)
             log.info("Precisie %s: %s (uit %s)", folder.name, cached.describe(), target)
             return model
         model = _load_st(path, spec, device, torch.float32, True)
@@ -610,7 +621,7 @@ def _load_auto_precision(
             precision.write_decision(target, decision)
         except OSError as exc:
             log.warning("Precisiekeuze niet bewaard in %s: %s", target, exc)
-    model.samenweten_precision = decision
+    _set_precision(model, decision)
     log.warning("Precisie van %s op deze CPU gekozen: %s", folder.name, decision.describe())
     return model
 

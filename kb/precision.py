@@ -173,7 +173,7 @@ def decide(
     """The decision for this model on this CPU. ``probe(dtype)`` returns seconds per document text (and per
     question under ``"query"``); it is called only for the candidates of a CPU with native bf16."""
     key = decision_key(model, weights_id, cpu, torch_version)
-    common = {
+    common: dict[str, Any] = {
         "cpu": asdict(cpu),
         "key": key,
         "model": model,

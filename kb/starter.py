@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -76,7 +77,7 @@ def plan(pipeline: IngestPipeline, starter_dir: Path) -> StarterPlan:
     titles: list[str] = []
     missing = 0
     for path in files:
-        prep = pipeline._guard(path, lambda p=path: pipeline._prepare(p, DocumentOverrides()))
+        prep = pipeline._guard(path, functools.partial(pipeline._prepare, path, DocumentOverrides()))
         if isinstance(prep, FileResult):
             if prep.doc_id:
                 starter_ids.add(prep.doc_id)

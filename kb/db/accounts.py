@@ -14,11 +14,12 @@ import re
 import secrets
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -256,11 +257,11 @@ def end_session(session: Session, token: str | None) -> bool:
     if not token:
         return False
     result = session.execute(delete(LoginSession).where(LoginSession.token_hash == _token_hash(token)))
-    return bool(result.rowcount)
+    return bool(cast(CursorResult[Any], result).rowcount)  # a DML statement's result is a CursorResult
 
 
 def purge_expired_sessions(session: Session, now: datetime | None = None) -> int:
     """Delete expired login sessions; returns how many."""
     now = as_utc(now) if now is not None else utcnow()
     result = session.execute(delete(LoginSession).where(LoginSession.expires_at <= now))
-    return int(result.rowcount or 0)
+    return int(cast(CursorResult[Any], result).rowcount or 0)
