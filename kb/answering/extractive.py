@@ -255,7 +255,8 @@ def short_citation(hit: Hit) -> str:
     title = c.title if len(c.title) <= 60 else c.title[:57].rstrip() + "…"
     if not where or _key(where) == _key(c.title):
         return title
-    return f"{title}, {where}"
+    sep = " – " if title.endswith(("?", "!", ".", "…")) else ", "  # "Welke rechtsvorm past?, Wat …" reads badly
+    return f"{title}{sep}{where}"
 
 
 def _sentences(text: str) -> list[str]:

@@ -86,26 +86,29 @@ def test_refusal_shows_its_reason_once_and_clickable_suggestions(make_app_env, a
 
 
 def test_contact_routes_from_the_answer_are_shown(make_app_env, app_test, monkeypatch):
-    from kb.answering.types import Answer
+    from kb.answering.assistant import Assistant
 
     make_app_env(KB_REFUSAL_THRESHOLD="5")
     # the shape the partner directory gives a refusal ("help": organisation, why, contact)
-    monkeypatch.setattr(
-        Answer,
-        "help",
-        [
-            {
-                "organisation": "Nederland Zorgt Voor Elkaar",
-                "why": "helpt zorginitiatieven",
-                "contact": {"e-mail": "ondersteuningsteam@nlzve.nl", "telefoon": "0800-8010"},
-            }
-        ],
-        raising=False,
-    )
+    routes = [
+        {
+            "organisation": "Nederland Zorgt Voor Elkaar",
+            "why": "helpt zorginitiatieven",
+            "contact": {"email": "ondersteuningsteam@nlzve.nl", "phone": "0800-8010"},
+        }
+    ]
+
+    def with_help(self, answer):
+        answer.help = [dict(r) for r in routes] if answer.refused else []
+        return answer
+
+    monkeypatch.setattr(Assistant, "_add_help", with_help)
+    monkeypatch.setattr(Assistant, "help_finder", property(lambda self: (lambda a: routes), lambda self, v: None),
+                        raising=False)
     at = app_test().run()
     at.chat_input[0].set_value("Hoe begin ik een zorgcoöperatie?").run()
     shown = plain(" ".join(m.value for m in at.chat_message[1].markdown))
-    assert "Wie kan je verder helpen?" in shown and "Nederland Zorgt Voor Elkaar" in shown
+    assert "Wie kan je hierbij helpen?" in shown and "Nederland Zorgt Voor Elkaar" in shown
     assert "ondersteuningsteam@nlzve.nl" in shown and "0800-8010" in shown
 
 
