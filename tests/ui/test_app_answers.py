@@ -103,8 +103,9 @@ def test_contact_routes_from_the_answer_are_shown(make_app_env, app_test, monkey
         return answer
 
     monkeypatch.setattr(Assistant, "_add_help", with_help)
-    monkeypatch.setattr(Assistant, "help_finder", property(lambda self: (lambda a: routes), lambda self, v: None),
-                        raising=False)
+    monkeypatch.setattr(
+        Assistant, "help_finder", property(lambda self: lambda a: routes, lambda self, v: None), raising=False
+    )
     at = app_test().run()
     at.chat_input[0].set_value("Hoe begin ik een zorgcoöperatie?").run()
     shown = plain(" ".join(m.value for m in at.chat_message[1].markdown))
