@@ -23,12 +23,14 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from kb.errors import KbError
+
 SERVE_URL_ENV = "KB_SERVE_URL"
 DEFAULT_PORT = 8765
 MAX_BODY = 64 * 1024
 
 
-class ServeError(Exception):
+class ServeError(KbError):
     """The local server could not be reached or refused the request (Dutch message)."""
 
 

@@ -100,7 +100,8 @@ def test_interrupted_setup_is_completed_by_the_next_run(tmp_path, tiny_model):
     )
     assert again.returncode == 0, again.stderr
     assert "vorige keer onderbroken" in again.stderr
-    assert f"{total - first} documenten ingelezen, {first} stonden er al" in again.stderr
+    loaded = total - first
+    assert f"{loaded} {'document' if loaded == 1 else 'documenten'} ingelezen, {first} stonden er al" in again.stderr
     assert _stored_docs(env) == total
     assert json.loads((tmp_path / "data" / "store" / "starter-state.json").read_text())["status"] == "complete"
 

@@ -17,9 +17,8 @@ import streamlit as st
 
 from kb.answering.types import Answer, Turn
 from kb.config import TOPICS
-from kb.db.conversations import MAX_RECENT, conversation_exchanges, conversation_topic, recent_conversations
-from kb.db.engine import session_scope
 from kb.errors import reason_for
+from kb.services import ChatService
 from ui import browser, resources
 from ui.components import (
     TOPIC_NL,
@@ -178,21 +177,19 @@ def recent_ids() -> list[str]:
     """This browser's recent conversation ids (from its cookie at page load, then kept in the session)."""
     if RECENT not in st.session_state:
         raw = browser.cookie(RECENT_COOKIE) or ""
-        st.session_state[RECENT] = [i for i in raw.split(",") if _UUID.fullmatch(i)][:MAX_RECENT]
+        st.session_state[RECENT] = [i for i in raw.split(",") if _UUID.fullmatch(i)][: ChatService.max_recent]
     return st.session_state[RECENT]
 
 
 def _remember(conversation_id: str) -> None:
     ids = [conversation_id] + [i for i in recent_ids() if i != conversation_id]
-    st.session_state[RECENT] = ids[:MAX_RECENT]
+    st.session_state[RECENT] = ids[: ChatService.max_recent]
 
 
 def open_conversation(conversation_id: str) -> bool:
     """Load a stored conversation into the page; False when it is not there (any more)."""
     try:
-        with session_scope(resources.db_engine()) as session:
-            exchanges = conversation_exchanges(session, conversation_id)
-            topic = conversation_topic(session, conversation_id)
+        exchanges, topic = resources.chat_service().conversation(conversation_id)
     except Exception:
         log.exception("reopening a conversation failed")
         return False
@@ -252,8 +249,7 @@ def render_recent() -> None:
     if not others:
         return
     try:
-        with session_scope(resources.db_engine()) as session:
-            summaries = recent_conversations(session, others)
+        summaries = resources.chat_service().recent_conversations(others)
     except Exception:
         log.exception("recent conversations unavailable")
         return

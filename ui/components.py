@@ -406,7 +406,7 @@ def official_source_url(extra: dict[str, Any], exclude: str | None = None) -> st
 
 def dutch_date(iso: str | None) -> str:
     """'2026-01-01' → '1 januari 2026'."""
-    from kb.answering.versions import dutch_date as _dutch
+    from kb.display import dutch_date as _dutch
 
     return _dutch(iso) if iso else ""
 

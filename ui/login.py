@@ -14,9 +14,8 @@ import logging
 import streamlit as st
 
 from kb.access import Principal
-from kb.db.accounts import DEFAULT_SESSION_HOURS, locked_users, unlock_user
-from kb.db.engine import session_scope
 from kb.errors import KbError, reason_for
+from kb.services import AuthService
 from ui import browser, resources
 from ui.components import escape_markdown, local_time
 
@@ -29,7 +28,7 @@ AFTER_LOGIN_KEY = "auth_after_login"  # the page a bookmark or link asked for be
 FORGET_COOKIE_KEY = "auth_forget_cookie"
 SWITCH_KEY = "auth_switch_to"
 SESSION_COOKIE = "samenweten_sessie"
-SESSION_SECONDS = int(DEFAULT_SESSION_HOURS * 3600)
+SESSION_SECONDS = int(AuthService.session_hours * 3600)
 ROLE_NL = {"staff": "medewerker", "partner": "partner", "volunteer": "vrijwilliger"}
 
 
@@ -111,8 +110,7 @@ def require_login(page_title: str, url_path: str, login_page: object) -> None:
 def render_unlock(principal: Principal) -> None:
     """Staff: accounts locked after too many failed logins, each with an unlock button."""
     try:
-        with session_scope(resources.db_engine()) as session:
-            locked = [(u.username, u.locked_until) for u in locked_users(session)]
+        locked = resources.auth_service().locked_accounts(principal)
     except KbError as exc:
         st.error(escape_markdown(reason_for(exc)))
         return
@@ -125,10 +123,9 @@ def render_unlock(principal: Principal) -> None:
         left.markdown(escape_markdown(f"{username}: geblokkeerd tot {local_time(until)}"))
         if right.button("Ontgrendelen", key=f"unlock_{username}", icon=":material/lock_open:"):
             try:
-                with session_scope(resources.db_engine()) as session:
-                    unlock_user(session, username)
-            except Exception as exc:  # AccountError or DatabaseError, both with a Dutch message
-                st.error(escape_markdown(str(exc)))
+                resources.auth_service().unlock(principal, username)
+            except KbError as exc:  # AccountError, DatabaseError or PermissionDeniedError: a Dutch reason
+                st.error(escape_markdown(reason_for(exc)))
             else:
                 log.info("%s ontgrendelde account %s", principal.username, username)
                 st.toast(f"Account {username} is ontgrendeld.")
@@ -142,7 +139,7 @@ def render() -> None:
         st.title("Account")
         st.markdown(escape_markdown(f"Je bent ingelogd als {describe(principal)}."))
         st.caption(
-            f"Je blijft ingelogd in deze browser, ook na herladen, tot je uitlogt of na {DEFAULT_SESSION_HOURS} uur."
+            f"Je blijft ingelogd in deze browser, ook na herladen, tot je uitlogt of na {AuthService.session_hours:g} uur."
         )
         st.page_link("ui/documents.py", label="Documenten beheren", icon=":material/folder_open:")
         if principal.role == "staff":

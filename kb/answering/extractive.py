@@ -16,7 +16,8 @@ import numpy as np
 from ingest.chunking import split_sentences
 from kb.answering.evidence import Unit, cosine_matrix, is_link_list, lexical_overlap, split_units
 from kb.answering.prompts import Prompts
-from kb.answering.versions import dutch_date, version_groups
+from kb.answering.versions import version_groups
+from kb.display import dutch_date
 from kb.embeddings import Embedder
 from kb.retrieval.types import Hit
 

@@ -7,10 +7,9 @@ matter, or the "toestand JJJJ-MM-DD" in a law text's title). Headings such as "K
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
-from kb.retrieval.dutch_text import MONTHS, article_tokens, fold
+from kb.retrieval.dutch_text import article_tokens, fold
 from kb.retrieval.types import Hit
 
 
@@ -47,12 +46,3 @@ def version_groups(hits: list[Hit], numbers: list[int]) -> list[VersionGroup]:
             )
         )
     return groups
-
-
-def dutch_date(iso: str) -> str:
-    """'2026-10-01' → '1 oktober 2026' (the text itself when it is not a date)."""
-    try:
-        day = dt.date.fromisoformat(iso)
-    except ValueError:
-        return iso
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"

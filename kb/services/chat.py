@@ -8,6 +8,14 @@ from sqlalchemy import Engine
 
 from kb.answering.types import Turn
 from kb.db.app_queries import clear_feedback, ensure_conversation, record_answer, save_thumbs
+from kb.db.conversations import (
+    MAX_RECENT,
+    ConversationSummary,
+    StoredExchange,
+    conversation_exchanges,
+    conversation_topic,
+    recent_conversations,
+)
 from kb.db.engine import session_scope
 from kb.retrieval.types import SearchFilters
 
@@ -17,9 +25,21 @@ if TYPE_CHECKING:
 
 
 class ChatService:
+    max_recent: int = MAX_RECENT  # conversations a browser can reopen
+
     def __init__(self, kb: KnowledgeBase, engine: Engine) -> None:
         self.kb = kb
         self.engine = engine
+
+    def conversation(self, conversation_id: str) -> tuple[list[StoredExchange], str | None]:
+        """A stored conversation to reopen: its exchanges (oldest first) and its topic filter."""
+        with session_scope(self.engine) as session:
+            return conversation_exchanges(session, conversation_id), conversation_topic(session, conversation_id)
+
+    def recent_conversations(self, ids: list[str]) -> list[ConversationSummary]:
+        """Summaries of this browser's recent conversations (by their ids), for "Recente gesprekken"."""
+        with session_scope(self.engine) as session:
+            return recent_conversations(session, ids)
 
     def ask(self, question: str, history: list[Turn], topic: str | None = None) -> Any:
         """A streaming answer (iterate for the text; ``.answer`` is the verified answer at the end)."""

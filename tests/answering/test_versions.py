@@ -6,7 +6,8 @@ from pathlib import Path
 
 from ingest.pipeline import IngestPipeline
 from kb.answering.assistant import Assistant
-from kb.answering.versions import dutch_date, version_groups
+from kb.answering.versions import version_groups
+from kb.display import dutch_date
 from kb.retrieval.retriever import Retriever
 from kb.retrieval.types import Hit
 from kb.store import KnowledgeStore, StoredChunk
