@@ -265,7 +265,8 @@ def _ask(page, question: str):
     page.wait_for_function(
         """(q) => { const m = [...document.querySelectorAll('[data-testid="stChatMessage"]')];
                     return m.length >= 2 && m[m.length - 2].innerText.includes(q)
-                      && !!m[m.length - 1].querySelector('[data-testid="stFeedback"]'); }""",
+                      && !!m[m.length - 1].querySelector('[data-testid="stChatMessageAvatarAssistant"]')
+                      && !!m[m.length - 1].querySelector('[data-testid="stButtonGroup"]'); }""",
         arg=question,
         timeout=120_000,
     )
@@ -274,11 +275,17 @@ def _ask(page, question: str):
 
 
 def _card(message, text: str):
-    """The innermost block (the bordered source card) holding ``text`` (its section) and an
-    'Origineel bekijken' button; several cards may come from one document."""
-    button = message.page.get_by_role("button", name="Origineel bekijken")
-    cards = message.get_by_test_id("stVerticalBlock").filter(has_text=text).filter(has=button)
-    return cards.last
+    """The source card (a collapsed expander) holding ``text`` (its section), opened; several cards may come
+    from one document."""
+    card = message.get_by_test_id("stExpander").filter(has_text=text).last
+    card.wait_for()
+    if (
+        card.get_by_role("button", name="Origineel bekijken").count() == 0
+        or not card.get_by_role("button", name="Origineel bekijken").first.is_visible()
+    ):
+        card.locator("summary").click()
+    card.get_by_role("button", name="Origineel bekijken").first.wait_for()
+    return card
 
 
 def test_pdf_source_opens_at_the_cited_page_pages_and_downloads(page, server):
