@@ -54,8 +54,8 @@ def _is_https() -> bool:
 def scroll_to_last_answer() -> None:
     """Start the view at the first line of the newest answer (on a phone the answer is longer than a screen).
 
-    Tried a few times while the page settles (the chat keeps itself scrolled to the bottom as content
-    arrives); stops as soon as the reader scrolls or touches the page.
+    Tried a few times in the first 6 s while the page settles (the chat keeps itself scrolled to the bottom as
+    content arrives, also after late reruns); stops as soon as the reader scrolls or touches the page.
     """
     st.html(
         "<script>(() => {"
@@ -66,7 +66,7 @@ def scroll_to_last_answer() -> None:
         "const all = doc.querySelectorAll('[data-testid=\"stChatMessage\"]');"
         "const last = all[all.length - 1];"
         "if (last) last.scrollIntoView({block: 'start', behavior: 'instant'}); };"
-        "for (const t of [50, 250, 600, 1200, 2000]) setTimeout(go, t);"
+        "for (const t of [50, 250, 600, 1200, 2000, 3000, 4500, 6000]) setTimeout(go, t);"
         "})();</script>",
         unsafe_allow_javascript=True,
         width="content",

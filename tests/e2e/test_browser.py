@@ -532,9 +532,16 @@ def test_phone_view_starts_at_the_answer_and_screenshots(page, server):
         mobile.goto(server["url"])
         mobile.get_by_test_id("stChatInputTextArea").wait_for()
         message = ask(mobile, TABLE_QUESTION)
-        mobile.wait_for_timeout(800)
+        # the view starts at the answer's first line (not at its bottom), once the page has settled
+        settled = f"""() => {{
+          const all = document.querySelectorAll('[data-testid="stChatMessage"]');
+          const top = all[all.length - 1].getBoundingClientRect().top;
+          return top >= 0 && top < {PHONE["height"] / 3};
+        }}"""
+        with contextlib.suppress(Exception):  # the assertion below reports where the answer stands
+            mobile.wait_for_function(settled, timeout=10_000)
+        mobile.wait_for_timeout(6_500)  # past the page's last scroll attempt: it must still stand there
         top = _answer_top(mobile)
-        # the view starts at the answer's first line (not at its bottom)
         assert 0 <= top < PHONE["height"] / 3, top
         # the cards are collapsed
         assert message.get_by_test_id("stExpander").count() >= 1
