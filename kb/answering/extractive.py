@@ -276,7 +276,8 @@ def _without(text: str, sentence: str) -> str:
     if sentence not in text:
         return text
     before, _, after = text.partition(sentence)
-    before, after = before.strip(), after.strip()
+    # two neighbouring sentences left out one after the other leave one "…", not "… …"
+    before, after = before.strip().removesuffix("…").rstrip(), after.strip().removeprefix("…").lstrip()
     if len(re.sub(r"\W", "", before + after)) < 15:
         return ""
     if before and after:
