@@ -42,6 +42,7 @@ PENDING = "chat_pending_question"
 TOPIC = "chat_topic"
 RECENT = "chat_recent_ids"
 SCROLL = "chat_scroll_to_answer"
+_PAGE_RUN = "chat_start_up_in_page_run"  # set while the page (not the notice alone) runs
 RECENT_COOKIE = "samenweten_gesprekken"
 RECENT_COOKIE_SECONDS = 90 * 24 * 3600
 CONVERSATION_PARAM = "gesprek"
@@ -475,14 +476,20 @@ def render_start_up() -> None:
 
     @st.fragment(run_every=1.0)
     def status() -> None:
-        if resources.warm_up().ready:
+        # Only from its own timed runs: a rerun during the page's run would drop a question asked in it
+        # (the chat input's value lives for one run), when the start-up finishes between the two looks.
+        if not st.session_state.get(_PAGE_RUN) and resources.warm_up().ready:
             st.rerun()  # the whole page, without this notice
         st.info(
             f"{STARTING} Bij de eerste start duurt dat even; je kunt je vraag alvast stellen.",
             icon=":material/hourglass_top:",
         )
 
-    status()
+    st.session_state[_PAGE_RUN] = True
+    try:
+        status()
+    finally:
+        st.session_state[_PAGE_RUN] = False
 
 
 def render() -> None:

@@ -175,3 +175,36 @@ def test_warm_up_loads_the_knowledge_base_once(app_env):
     warm = resources.warm_up()
     assert warm.wait(120) and warm.error is None and warm.seconds is not None
     assert resources.warm_up() is warm
+
+
+def test_question_survives_the_start_up_finishing_during_its_run(app_env, app_test, monkeypatch):
+    """The start-up can finish between the page's check and the notice's own check in the same run; the
+    question asked in that run must still be answered (a rerun from the notice would drop it)."""
+    from ui import resources
+
+    real = resources.warm_up()
+    assert real.wait(120)
+
+    class FinishesNow:
+        """Not ready at the page's first look, ready from then on."""
+
+        error = None
+
+        def __init__(self) -> None:
+            self.looks = 0
+
+        @property
+        def ready(self) -> bool:
+            self.looks += 1
+            return self.looks > 1
+
+        def wait(self, timeout=None):
+            return True
+
+    at = app_test().run()
+    flip = FinishesNow()
+    monkeypatch.setattr(resources, "warm_up", lambda settings=None: flip)
+    at.chat_input[0].set_value("Wie beslist er in een stichting?").run()
+    assert not at.exception
+    assert flip.looks >= 2  # the notice looked again in the same run
+    assert [m.name for m in at.chat_message] == ["user", "assistant"]
