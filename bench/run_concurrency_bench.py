@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ingest.pipeline import collect_files  # noqa: E402
+from kb.config import Settings  # noqa: E402
+from kb.models import precision_status  # noqa: E402
 from kb.precision import detect_cpu  # noqa: E402
 
 # ../shared/bench next to the project; from a git worktree (/work/wt/NAME) one level further up
@@ -76,6 +78,9 @@ def main() -> int:
     files = collect_files([SHARED / "corpus"])[: args.files]
     halves = [files[0::2], files[1::2]]
     print(f"CPU: {detect_cpu().describe()}; KB_EMBED_DTYPE={os.environ.get('KB_EMBED_DTYPE', 'auto')}")
+    s = Settings()
+    decision = precision_status(s.embed_model, s.resolved_models_dir(), s.data_dir.expanduser().resolve())
+    print(f"Precisie (auto, uit de opgeslagen beslissing): {decision.describe() if decision else 'nog niet bepaald'}")
     print(f"Twee ingests van elk {len(halves[0])} bestanden ({sum(p.stat().st_size for p in files) / 1e3:.0f} kB)")
     seq, seq_each = run(halves, False, {})
     print(f"| na elkaar | {seq:.1f} s | {' + '.join(f'{t:.1f}' for t in seq_each)} |")

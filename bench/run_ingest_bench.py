@@ -44,6 +44,9 @@ def main() -> int:
     ap.add_argument("--corpus", type=Path, default=SHARED / "corpus")
     ap.add_argument("--limit", type=int, default=0, help="only the first N files")
     ap.add_argument("--no-passages", action="store_true", help="KB_PASSAGE_VECTORS=false for this run")
+    ap.add_argument(
+        "--keep-cache", type=Path, help="copy the run's vector cache here afterwards (other benchmarks reuse it)"
+    )
     args = ap.parse_args()
     files = collect_files([args.corpus])
     if args.limit:
@@ -73,6 +76,12 @@ def main() -> int:
             texts, batch_size=settings.embed_batch_size, convert_to_numpy=True, show_progress_bar=False
         )
         raw = time.perf_counter() - t1
+        if args.keep_cache:
+            import shutil
+
+            if embedder.cache:
+                embedder.cache.close()
+            shutil.copytree(Path(tmp) / "vectors", args.keep_cache, dirs_exist_ok=True)
     cpu = detect_cpu()
     decision = embedder.precision
     import torch

@@ -7,7 +7,8 @@ question of ``dev.jsonl`` + ``dev-extra.jsonl`` (140) and on the two stratified 
 * retrieval R@1/5/10 and MRR of both stores;
 * answers of the extractive answerer: with stored passage vectors; without, its units embedded at answer
   time (``kb.answering.evidence.unit_vectors``, cold cache: what a first answer costs); and without any
-  unit vectors (each chunk quoted as one unit: the cheapest alternative).
+  unit vectors (each unit scored with its chunk's own vector, so units are told apart by word overlap and
+  source rank only: nothing is embedded at answer time, the cheapest alternative).
 
 No weight or threshold is fitted here, so the halves only show whether a difference is consistent.
 
@@ -58,7 +59,9 @@ def build(settings: Settings, corpus: Path) -> tuple[KnowledgeBase, float, int, 
 
 def answers(kb: KnowledgeBase, questions, embed_missing: bool):
     original = assistant_module.unit_vectors
+    original_answerer = assistant_module.ExtractiveAnswerer
     assistant_module.unit_vectors = functools.partial(evidence.unit_vectors, embed_missing=embed_missing)
+    assistant_module.ExtractiveAnswerer = functools.partial(original_answerer, embed_units=embed_missing)
     try:
         kb.embedder().forget_queries()
 
@@ -69,6 +72,7 @@ def answers(kb: KnowledgeBase, questions, embed_missing: bool):
         return run_answers(questions, ask)
     finally:
         assistant_module.unit_vectors = original
+        assistant_module.ExtractiveAnswerer = original_answerer
 
 
 def main() -> int:
@@ -109,7 +113,7 @@ def main() -> int:
                 if passages
                 else [
                     ("eenheden ingebed bij het antwoord (koude cache)", True),
-                    ("geen eenheidvectoren (stuk = eenheid)", False),
+                    ("geen eenheidvectoren (elke eenheid de vector van haar stuk)", False),
                 ]
             )
             for label, embed_missing in variants:

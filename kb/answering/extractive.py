@@ -45,6 +45,7 @@ class ExtractiveAnswerer:
         lexical_weight: float = 0.4,
         rank_weight: float = 0.15,
         lead_words: int = 70,
+        embed_units: bool = True,
     ) -> None:
         self.embedder = embedder
         self.prompts = prompts
@@ -59,6 +60,9 @@ class ExtractiveAnswerer:
         self.chunk_count = chunk_count
         self.weights = (dense_weight, lexical_weight, rank_weight)
         self.lead_words = lead_words  # the lead (quoted answer sentences) stays within about this many words
+        # False: a chunk stored with only its own vector lends that vector to each of its units (no embedding
+        # at answer time; the units are then told apart by word overlap and rank only)
+        self.embed_units = embed_units
 
     def select(self, question: str, hits: list[Hit]) -> list[Quote]:
         if self.stored_units is not None:
@@ -67,9 +71,12 @@ class ExtractiveAnswerer:
             for i, h in enumerate(hits):
                 units_of = stored.get(h.chunk.chunk_id, [])
                 if len(units_of) == 1 and units_of[0][0] == h.chunk.text and len(split_units(h.chunk.text)) > 1:
-                    units_of = []  # only the chunk's own vector (no passage vectors): embed its units below
+                    # only the chunk's own vector (no passage vectors): embed its units, or lend it to them
                     missing = split_units(h.chunk.text)
-                    vectors = self.embedder.encode_documents(missing)
+                    if self.embed_units:
+                        vectors = list(self.embedder.encode_documents(missing))
+                    else:
+                        vectors = [units_of[0][1]] * len(missing)
                     units_of = list(zip(missing, vectors, strict=True))
                 pairs.extend((i, text, vec) for text, vec in units_of)
             units = [Unit(i, pos, _quotable(text)) for pos, (i, text, _) in enumerate(pairs)]

@@ -431,6 +431,33 @@ def test_stored_passage_vectors_are_used_without_re_embedding(hashing_embedder, 
     assert quotes == [Quote(1, "Het geld moet naar het doel van de vereniging gaan.")]  # whitespace squashed
 
 
+def chunk_vectors_only(embedder, hits):
+    """What a store without passage vectors gives: each chunk with only its own vector."""
+    vectors = embedder.encode_documents([h.chunk.text for h in hits])
+    return lambda ids: {h.chunk.chunk_id: [(h.chunk.text, v)] for h, v in zip(hits, vectors, strict=True)}
+
+
+def test_units_of_a_chunk_with_only_its_own_vector_are_embedded_at_answer_time(hashing_embedder, prompts):
+    counting = CountingEmbedder(hashing_embedder)
+    stored = chunk_vectors_only(hashing_embedder, HITS[:2])
+    a = ExtractiveAnswerer(counting, prompts, max_quotes=2, full_source_chars=0, stored_units=stored)
+    quotes = a.select(QUESTION, HITS[:2])
+    assert counting.documents == 2  # the units of each multi-paragraph chunk
+    assert quotes[0] == Quote(1, "Een vereniging mag geen winst verdelen onder haar leden.")
+
+
+def test_without_unit_embedding_units_borrow_their_chunks_vector(hashing_embedder, prompts):
+    """embed_units=False: nothing is embedded at answer time; within a chunk, word overlap picks the unit."""
+    counting = CountingEmbedder(hashing_embedder)
+    stored = chunk_vectors_only(hashing_embedder, HITS[:2])
+    a = ExtractiveAnswerer(counting, prompts, max_quotes=2, full_source_chars=0, stored_units=stored, embed_units=False)
+    quotes = a.select(QUESTION, HITS[:2])
+    assert counting.documents == 0 and counting.queries == 1
+    assert quotes[0] == Quote(1, "Een vereniging mag geen winst verdelen onder haar leden.")
+    for q in quotes:
+        assert_verbatim(q.text, HITS[q.n - 1].chunk.text)
+
+
 def test_stored_path_with_nothing_stored_gives_no_quotes(hashing_embedder, prompts):
     a = ExtractiveAnswerer(hashing_embedder, prompts, stored_units=lambda ids: {})
     assert a.select(QUESTION, HITS) == []
