@@ -10,6 +10,12 @@ question of ``dev.jsonl`` + ``dev-extra.jsonl`` (140) and on the two stratified 
   unit vectors (each unit scored with its chunk's own vector, so units are told apart by word overlap and
   source rank only: nothing is embedded at answer time, the cheapest alternative).
 
+``--units-from-met`` (to fit a short session): the stores are built "met" first, and the answers of the
+"zonder" store take their answer-time units from the "met" store's vector cache (the same texts with the
+same model: the same vectors a cold answer would compute), so the answer scores are those of a cold run;
+what a cold first answer costs in time is measured by ``bench/run_latency_bench.py``. Both ingests still
+start from an empty cache.
+
 No weight or threshold is fitted here, so the halves only show whether a difference is consistent.
 
     flock /tmp/samenweten-cpu.lock .venv/bin/python bench/run_passage_bench.py
@@ -79,6 +85,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, default=SHARED / "corpus")
     ap.add_argument("--limit", type=int, default=0, help="only the first N questions (a quick check)")
+    ap.add_argument("--units-from-met", action="store_true", help="zonder's answer-time units from met's cache")
     args = ap.parse_args()
     questions = load_questions(SHARED / "dev.jsonl") + load_questions(SHARED / "dev-extra.jsonl")
     if args.limit:
@@ -88,7 +95,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="passage-bench-") as tmp:
         base = Settings()
         rows = {}
-        for name, passages in (("zonder", False), ("met", True)):
+        order = (("met", True), ("zonder", False)) if args.units_from_met else (("zonder", False), ("met", True))
+        for name, passages in order:
             s = base.model_copy(
                 update={
                     "data_dir": Path(tmp) / name,
@@ -118,12 +126,22 @@ def main() -> int:
             )
             for label, embed_missing in variants:
                 e = kb.embedder()
+                own_cache = e.cache
+                if args.units_from_met and embed_missing and not passages and e.cache is not None:
+                    from kb.vector_cache import VectorCache, cache_file
+
+                    met_dir = Path(tmp) / "met" / "vectors"
+                    e.cache = VectorCache(cache_file(met_dir, e.cache.identity), e.cache.identity)
+                    label += ", eenheden uit de cache van de met-store"
                 n1, s1 = e.encoded_texts, e.encode_seconds
+                h1 = e.cache.hits if e.cache else 0
                 a = answers(kb, questions, embed_missing)
                 extra = (e.encoded_texts - n1, e.encode_seconds - s1)
+                hits = (e.cache.hits if e.cache else 0) - h1
+                e.cache = own_cache
                 print(
                     f"antwoorden, {label}: {summary_line(a)}; p95 {a.timing.p95 * 1000:.0f} ms; "
-                    f"{extra[0]} teksten ingebed tijdens de antwoorden ({extra[1]:.1f} s)"
+                    f"{extra[0]} teksten ingebed tijdens de antwoorden ({extra[1]:.1f} s), {hits} uit de cache"
                 )
                 for half_name, half in zip("AB", halves, strict=True):
                     ids = {q.id for q in half}

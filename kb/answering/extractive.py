@@ -65,10 +65,27 @@ class ExtractiveAnswerer:
         self.embed_units = embed_units
 
     def select(self, question: str, hits: list[Hit]) -> list[Quote]:
+        # A document's introduction (text right under its title: "deze gids legt uit …") matches broadly but
+        # answers little: quoted only when the sources hold nothing else.
+        intros = {i for i, h in enumerate(hits) if self._is_introduction(h)}
+        # The best source whole when it is short: the key fact often stands in another paragraph (lid) of
+        # the best article than the one that resembles the question most (an introduction: the next one).
+        top = next((i for i in range(min(2, len(hits))) if i not in intros), None)
+        whole = _quotable(hits[top].chunk.text) if top is not None else ""
+        quoted_whole = top if whole and len(whole) <= self.full_source_chars else None
         if self.stored_units is not None:
-            stored = self.stored_units([h.chunk.chunk_id for h in hits])
+            query_vector = self.embedder.encode_queries([question])[0]
+            # a source quoted whole never has its units ranked: none of it is embedded at answer time
+            asked = [h.chunk.chunk_id for i, h in enumerate(hits) if i != quoted_whole]
+            stored = self.stored_units(asked) if asked else {}
+            if asked and not stored:
+                return []
             pairs: list[tuple[int, str, np.ndarray]] = []
             for i, h in enumerate(hits):
+                if i == quoted_whole:
+                    placeholder = np.zeros_like(query_vector)
+                    pairs.extend((i, text, placeholder) for text in split_units(h.chunk.text))
+                    continue
                 units_of = stored.get(h.chunk.chunk_id, [])
                 if len(units_of) == 1 and units_of[0][0] == h.chunk.text and len(split_units(h.chunk.text)) > 1:
                     # only the chunk's own vector (no passage vectors): embed its units, or lend it to them
@@ -82,7 +99,6 @@ class ExtractiveAnswerer:
             units = [Unit(i, pos, _quotable(text)) for pos, (i, text, _) in enumerate(pairs)]
             if not units:
                 return []
-            query_vector = self.embedder.encode_queries([question])[0]
             dense = np.vstack([vec for _, _, vec in pairs]) @ query_vector
         else:
             units = [
@@ -98,18 +114,11 @@ class ExtractiveAnswerer:
         wd, wl, wr = self.weights
         scores = wd * dense + wl * lexical + wr * rank_prior
         order = [units[int(i)] for i in np.argsort(-scores) if units[int(i)].text]
-        # A document's introduction (text right under its title: "deze gids legt uit …") matches broadly but
-        # answers little: quoted only when the sources hold nothing else.
-        intros = {i for i, h in enumerate(hits) if self._is_introduction(h)}
         order = [u for u in order if u.hit_index not in intros] or order
         chosen: list[Unit] = []
         size = 0
         count = 0
-        # The best source whole when it is short: the key fact often stands in another paragraph (lid) of
-        # the best article than the one that resembles the question most (an introduction: the next one).
-        top = next((i for i in range(min(2, len(hits))) if i not in intros), None)
-        whole = _quotable(hits[top].chunk.text) if top is not None else ""
-        if whole and top is not None and len(whole) <= self.full_source_chars:
+        if quoted_whole is not None and top is not None:
             order = [u for u in order if u.hit_index != top]
             chosen.append(Unit(top, -1, whole))
             size, count = len(whole), 1

@@ -458,6 +458,26 @@ def test_without_unit_embedding_units_borrow_their_chunks_vector(hashing_embedde
         assert_verbatim(q.text, HITS[q.n - 1].chunk.text)
 
 
+def test_a_source_quoted_whole_has_nothing_embedded_at_answer_time(hashing_embedder, prompts):
+    """The short top source is quoted whole, so its units are never ranked: only the others' units are asked
+    for (and embedded when the store has no passage vectors), and the answer is the same as before."""
+    counting = CountingEmbedder(hashing_embedder)
+    provide = chunk_vectors_only(hashing_embedder, HITS)
+    asked: list[list[str]] = []
+
+    def stored(ids):
+        asked.append(ids)
+        return provide(ids)
+
+    a = ExtractiveAnswerer(counting, prompts, max_quotes=3, stored_units=stored)
+    quotes = a.select(QUESTION, HITS)
+    assert asked == [[h.chunk.chunk_id for h in HITS[1:]]]
+    assert counting.documents == 1  # the second source's two paragraphs; the third is one unit
+    assert quotes[0].n == 1 and quotes[0].text == squash(HITS[0].chunk.text)
+    plain = ExtractiveAnswerer(hashing_embedder, prompts, max_quotes=3)
+    assert quotes == plain.select(QUESTION, HITS)  # embedding every unit at answer time chooses the same
+
+
 def test_stored_path_with_nothing_stored_gives_no_quotes(hashing_embedder, prompts):
     a = ExtractiveAnswerer(hashing_embedder, prompts, stored_units=lambda ids: {})
     assert a.select(QUESTION, HITS) == []
