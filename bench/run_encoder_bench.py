@@ -5,8 +5,9 @@ For each: seconds per document text (16 starter chunks with their title slot, me
 warm-up) and per question, and how close its vectors are to float32 (mean and minimum cosine over the
 documents and 10 dev-like questions).
 
-With ``--recall``: dev recall@5 (all 140 dev questions, the real retriever) of float32, of the precision
-``auto`` chose on this CPU, and of every other candidate that is faster than that choice on documents. Each
+With ``--recall``: dev recall@5 (all 140 dev questions, the real retriever) of every candidate that is
+faster on documents than the precision ``auto`` chose on this CPU, with float32 and that choice as baselines
+(none of them when no candidate is faster: nothing could then be kept). Each
 ingests the bench corpus (+ glossary) into its own temporary store with no vector cache, so every vector
 comes from that encoder. A candidate is kept only when it is faster and its R@5 is within 0.01 of float32.
 A candidate slower than the chosen precision gets no recall run: it would not be kept whatever its R@5.
@@ -130,8 +131,12 @@ def main() -> int:
     if args.recall:
         chosen_name = "torch bfloat16" if chosen is not None and chosen.dtype == "bfloat16" else "torch float32"
         doc_time = {name: dt_ for name, dt_, *_ in rows if name in models}
-        wanted = ["torch float32"] + ([chosen_name] if chosen_name != "torch float32" else [])
-        wanted += [n for n in doc_time if n not in wanted and doc_time[n] < doc_time[chosen_name]]
+        faster = [n for n in doc_time if n != chosen_name and doc_time[n] < doc_time[chosen_name]]
+        # the baselines (float32, the chosen precision) are run only when a candidate could replace them
+        wanted = (
+            ["torch float32", *([chosen_name] if chosen_name != "torch float32" else []), *faster] if faster else []
+        )
+        wanted = list(dict.fromkeys(wanted))
         skipped = [n for n in doc_time if n not in wanted]
         files = collect_files([SHARED / "corpus"])
         if args.recall_files:
@@ -141,7 +146,9 @@ def main() -> int:
             f"gekozen precisie: {chosen_name})"
         )
         if skipped:
-            print(f"Geen recall-run (trager dan {chosen_name}, dus nooit gekozen): {', '.join(skipped)}")
+            print(f"Geen recall-run (niet sneller dan {chosen_name}, dus nooit gekozen): {', '.join(skipped)}")
+        if not wanted:
+            return 0
         print("| encoder | R@1 | R@5 | R@10 | MRR | ingest | ΔR@5 vs float32 |\n|---|---:|---:|---:|---:|---:|---:|")
         base_r5 = None
         for name in wanted:
