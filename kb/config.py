@@ -133,6 +133,12 @@ class Settings(BaseSettings):
         ge=0,
         description="The extractive answer quotes the top source whole when it is at most this long (0: never).",
     )
+    answer_unit_budget_chars: int = Field(
+        0,
+        ge=0,
+        description="Most characters of source paragraphs one extractive answer embeds that are not yet in the "
+        "vector cache (0: no limit; README, speed).",
+    )
     refusal_threshold: float = Field(
         0.0, description="Evidence below this confidence is refused; calibrated on the dev set (README)."
     )

@@ -129,13 +129,17 @@ class Embedder(Embeddings):
 
     def cached_count(self, texts: list[str], titles: list[str] | None = None) -> int:
         """How many of these document texts the vector cache already holds (nothing is embedded)."""
+        return sum(self.cached_mask(texts, titles))
+
+    def cached_mask(self, texts: list[str], titles: list[str] | None = None) -> list[bool]:
+        """Which of these document texts the vector cache already holds (nothing is embedded)."""
         if not self.cache or not texts:
-            return 0
+            return [False] * len(texts)
         prompt_name = self.document_prompt_name
         if titles is not None:
             texts, prompt_name = self._with_titles(texts, titles), None
         prompt = self._prompt(prompt_name) if prompt_name else ""
-        return sum(v is not None for v in self.cache.get_many([prompt + t for t in texts]))
+        return [v is not None for v in self.cache.get_many([prompt + t for t in texts])]
 
     def _with_titles(self, texts: list[str], titles: list[str]) -> list[str]:
         prompt = (getattr(self.model, "prompts", {}) or {}).get(self.document_prompt_name or "", "")

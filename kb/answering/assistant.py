@@ -152,7 +152,9 @@ class Assistant:
             max_quotes=self.settings.answer_max_quotes,
             cover_sources=self.settings.answer_cover_sources,
             full_source_chars=self.settings.answer_full_source_chars,
-            stored_units=unit_vectors(self.retriever.store, embedder),
+            stored_units=unit_vectors(
+                self.retriever.store, embedder, budget_chars=self.settings.answer_unit_budget_chars
+            ),
             chunk_count=self._chunk_count,
         )
         pieces, quotes, order = answerer.stream(standalone, hits)

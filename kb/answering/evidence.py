@@ -102,7 +102,7 @@ def support_score(embedder: Embedder | None, sentence: str, source_text: str) ->
 UnitVectors = Callable[[list[str]], dict[str, list[tuple[str, np.ndarray]]]]
 
 
-def unit_vectors(store: Any, embedder: Embedder, embed_missing: bool = True) -> UnitVectors:
+def unit_vectors(store: Any, embedder: Embedder, embed_missing: bool = True, budget_chars: int = 0) -> UnitVectors:
     """The extractive answerer's quotable units of each chunk, with vectors.
 
     Stored passage vectors when the store has them (``KB_PASSAGE_VECTORS=true``). A chunk stored without
@@ -110,6 +110,11 @@ def unit_vectors(store: Any, embedder: Embedder, embed_missing: bool = True) -> 
     now, with the chunk's title slot, through the embedder's vector cache: the first answer that quotes a
     chunk pays for its few paragraphs, later answers (and a store built with passage vectors before) pay
     nothing. A one-paragraph chunk is its own unit with its own stored vector.
+
+    ``budget_chars`` (0: no limit) bounds what one answer embeds: chunks are taken in the order of
+    ``chunk_ids`` (the sources' rank), and a chunk whose paragraphs not yet in the cache would take the
+    answer past the budget (the first one is always embedded) lends its own vector to its paragraphs
+    instead; they are then told apart by word overlap and rank, and a later answer embeds them.
     """
     from ingest.chunking import passages_of
 
@@ -130,6 +135,13 @@ def unit_vectors(store: Any, embedder: Embedder, embed_missing: bool = True) -> 
                 texts.append(passage)
                 titles.append(chunk.header)
                 owners.append(cid)
+        if texts and budget_chars > 0:
+            lent = _over_budget(owners, texts, embedder.cached_mask(texts, titles), budget_chars)
+            for cid in lent:
+                own_vector = out[cid][0][1]
+                out[cid] = [(text, own_vector) for owner, text in zip(owners, texts, strict=True) if owner == cid]
+            keep = [i for i, owner in enumerate(owners) if owner not in lent]
+            texts, titles, owners = [texts[i] for i in keep], [titles[i] for i in keep], [owners[i] for i in keep]
         if texts:
             vectors = embedder.encode_documents(texts, titles=titles)
             fresh: dict[str, list[tuple[str, np.ndarray]]] = {}
@@ -139,3 +151,18 @@ def unit_vectors(store: Any, embedder: Embedder, embed_missing: bool = True) -> 
         return out
 
     return provide
+
+
+def _over_budget(owners: list[str], texts: list[str], cached: list[bool], budget_chars: int) -> set[str]:
+    """The chunks (in rank order) whose uncached paragraphs do not fit in what is left of the budget."""
+    new_chars: dict[str, int] = {}
+    for owner, text, known in zip(owners, texts, cached, strict=True):
+        new_chars[owner] = new_chars.get(owner, 0) + (0 if known else len(text))
+    spent = 0
+    lent: set[str] = set()
+    for owner, chars in new_chars.items():
+        if chars and spent and spent + chars > budget_chars:
+            lent.add(owner)
+        else:
+            spent += chars
+    return lent

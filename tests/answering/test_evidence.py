@@ -157,3 +157,76 @@ def test_support_falls_back_to_the_whole_text_when_it_has_no_units(hashing_embed
     assert support_score(None, "AB", "AB") == 1.0
     assert support_score(hashing_embedder, "AB", "AB") == pytest.approx(1.0, abs=1e-5)
     assert support_score(None, "winst", "AB") == 0.0
+
+
+# ------------------------------------------------------------------------------------------ unit_vectors
+class ChunkOnlyStore:
+    """A store without passage vectors: every chunk has only its own vector."""
+
+    def __init__(self, embedder, chunks):
+        from kb.store import StoredChunk
+
+        self.chunks = {
+            cid: StoredChunk(cid, "doc", text, "", "Titel", "doc.md", "P", "t", ("Titel",), None, None, i)
+            for i, (cid, text) in enumerate(chunks.items())
+        }
+        self.vectors = dict(zip(chunks, embedder.encode_documents(list(chunks.values())), strict=True))
+
+    def passage_vectors(self, ids):
+        return {cid: [(self.chunks[cid].text, self.vectors[cid])] for cid in ids}
+
+    def get_chunks(self, ids):
+        return [self.chunks[cid] for cid in ids]
+
+
+PARAGRAPHS = {
+    "a": "Een vereniging mag geen winst verdelen onder haar leden, dat staat in de wet.\n\n"
+    "Het geld moet naar het doel van de vereniging gaan, zoals de statuten zeggen.",
+    "b": "Een stichting heeft geen leden en ook geen algemene vergadering van leden.\n\n"
+    "Het bestuur van de stichting beslist over alles wat de stichting aangaat.",
+}
+
+
+class CountingDocs:
+    def __init__(self, inner):
+        self.inner = inner
+        self.embedded: list[str] = []
+
+    def encode_documents(self, texts, **kw):
+        self.embedded += texts
+        return self.inner.encode_documents(texts, **kw)
+
+    def cached_mask(self, texts, titles=None):
+        return self.inner.cached_mask(texts, titles)
+
+
+def test_unit_vectors_embed_the_paragraphs_of_chunks_without_passage_vectors(hashing_embedder):
+    from kb.answering.evidence import unit_vectors
+
+    store = ChunkOnlyStore(hashing_embedder, PARAGRAPHS)
+    counting = CountingDocs(hashing_embedder)
+    got = unit_vectors(store, counting)(["a", "b"])
+    assert [t for t, _ in got["a"]] == PARAGRAPHS["a"].split("\n\n")
+    assert len(counting.embedded) == 4
+
+
+def test_unit_vectors_within_a_budget_lend_the_chunk_vector_to_later_chunks(hashing_embedder):
+    from kb.answering.evidence import unit_vectors
+
+    store = ChunkOnlyStore(hashing_embedder, PARAGRAPHS)
+    counting = CountingDocs(hashing_embedder)
+    got = unit_vectors(store, counting, budget_chars=200)(["a", "b"])
+    assert counting.embedded == PARAGRAPHS["a"].split("\n\n")  # the first source always; the second is over
+    assert [t for t, _ in got["b"]] == PARAGRAPHS["b"].split("\n\n")
+    assert all(np.array_equal(v, store.vectors["b"]) for _, v in got["b"])
+    assert not np.array_equal(got["a"][0][1], store.vectors["a"])
+
+
+def test_over_budget_counts_only_paragraphs_not_yet_cached():
+    from kb.answering.evidence import _over_budget
+
+    owners = ["a", "a", "b", "c"]
+    texts = ["x" * 100, "x" * 100, "y" * 150, "z" * 50]
+    assert _over_budget(owners, texts, [False] * 4, 260) == {"b"}  # c still fits after b is left out
+    assert _over_budget(owners, texts, [False, False, True, False], 260) == set()  # b costs nothing
+    assert _over_budget(owners, texts, [False] * 4, 10) == {"b", "c"}  # the first source is always embedded
