@@ -36,7 +36,7 @@ from ingest.pipeline import DocumentOverrides, collect_files  # noqa: E402
 from kb.config import Settings  # noqa: E402
 from kb.embeddings import Embedder, get_embedder  # noqa: E402
 from kb.evaluation import load_questions, run_retrieval  # noqa: E402
-from kb.models import load_sentence_transformer  # noqa: E402
+from kb.models.loading import load_sentence_transformer  # noqa: E402
 from kb.precision import detect_cpu  # noqa: E402
 from kb.service import KnowledgeBase  # noqa: E402
 
