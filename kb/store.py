@@ -516,8 +516,15 @@ class KnowledgeStore:
         out: dict[str, list[tuple[str, np.ndarray]]] = {cid: [] for cid in chunk_ids}
         if not chunk_ids:
             return out
-        got = self.chunks.get(
-            where={"parent": {"$in": list(chunk_ids)}}, include=["documents", "embeddings", "metadatas"]
+        # Which chunks have passages at all: a lookup of their first passage ids (``::p000``) by primary key;
+        # the metadata filter below scans the collection, so only those chunks go through it (none when the
+        # store has no passage vectors, the default).
+        first = self.chunks.get(ids=[f"{cid}::p000" for cid in chunk_ids], include=[])
+        with_passages = [parent_chunk_id(rid) for rid in first["ids"]]
+        got = (
+            self.chunks.get(where={"parent": {"$in": with_passages}}, include=["documents", "embeddings", "metadatas"])
+            if with_passages
+            else {"ids": [], "documents": [], "embeddings": [], "metadatas": []}
         )
         for _rid, text, vec, meta in sorted(
             zip(got["ids"], got["documents"], got["embeddings"], got["metadatas"], strict=False), key=lambda r: r[0]

@@ -201,6 +201,19 @@ def test_query_scores_a_chunk_by_the_best_of_its_own_and_its_passage_vectors(set
     assert results[0][0].text == "Tekst van vereniging." and "::p" not in results[0][0].chunk_id
 
 
+def test_passage_vectors_of_chunks_with_and_without_passages(settings):
+    store = KnowledgeStore(settings)
+    with_passages = _put(store, "vereniging", _unit(0, 0, 1, 0), [_unit(0, 1, 0, 0), _unit(1, 0, 0, 0)])
+    without = _put(store, "stichting", _unit(1, 1, 0, 0))
+    got = store.passage_vectors([without, with_passages])
+    assert [t for t, _ in got[with_passages]] == ["Alinea 0 van vereniging.", "Alinea 1 van vereniging."]
+    assert np.allclose(got[with_passages][1][1], _unit(1, 0, 0, 0), atol=1e-6)
+    assert [t for t, _ in got[without]] == ["Tekst van stichting."]  # its own text and vector
+    assert np.allclose(got[without][0][1], _unit(1, 1, 0, 0), atol=1e-6)
+    only_own = store.passage_vectors([without])  # no passage in the store for these: no metadata scan needed
+    assert list(only_own) == [without] and len(only_own[without]) == 1
+
+
 def test_query_returns_best_first_and_at_most_k(settings):
     store = KnowledgeStore(settings)
     ids = [_put(store, f"doc{i}", _unit(1, i, 0, 0)) for i in range(4)]
