@@ -3,7 +3,8 @@
 Splits the first ``--files`` files of the bench corpus into two halves and runs ``kb ingest`` on each half as
 separate processes: first sequentially, then concurrently; with ``--no-lock`` also concurrently without the
 machine-wide embedding lock (``KB_EMBED_LOCK=false``, the old behaviour: both processes share the cores).
-Passage vectors are off to keep the run short. Prints the wall times, the CPU and the precision.
+Passage vectors are off to keep the run short. The two processes get a private ``TMPDIR``, so their embedding
+lock is theirs alone (on a shared development machine other SamenWeten processes would hold it too). Prints the wall times, the CPU and the precision.
 
     flock /tmp/samenweten-cpu.lock .venv/bin/python bench/run_concurrency_bench.py [--files 6] [--no-lock]
 """
@@ -43,6 +44,9 @@ def run(halves: list[list[Path]], concurrent: bool, extra_env: dict[str, str]) -
         for i in range(len(halves)):
             env = {
                 **os.environ,
+                # a private temp folder, so the embedding lock ($TMPDIR/samenweten-embed.lock) is shared by these
+                # two processes only, not by other SamenWeten processes on a shared development machine
+                "TMPDIR": tmp,
                 "KB_DATA_DIR": f"{tmp}/d{i}",
                 "KB_PASSAGE_VECTORS": "false",
                 "PYTHONPATH": str(ROOT),

@@ -134,7 +134,7 @@ class Settings(BaseSettings):
         description="The extractive answer quotes the top source whole when it is at most this long (0: never).",
     )
     answer_unit_budget_chars: int = Field(
-        0,
+        800,
         ge=0,
         description="Most characters of source paragraphs one extractive answer embeds that are not yet in the "
         "vector cache (0: no limit; README, speed).",

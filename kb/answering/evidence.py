@@ -114,7 +114,9 @@ def unit_vectors(store: Any, embedder: Embedder, embed_missing: bool = True, bud
     ``budget_chars`` (0: no limit) bounds what one answer embeds: chunks are taken in the order of
     ``chunk_ids`` (the sources' rank), and a chunk whose paragraphs not yet in the cache would take the
     answer past the budget (the first one is always embedded) lends its own vector to its paragraphs
-    instead; they are then told apart by word overlap and rank, and a later answer embeds them.
+    instead; they are then told apart by word overlap and rank, and a later answer embeds them. With a
+    budget, a chunk of one long paragraph gets its sentences (:func:`split_units`) here, within the budget,
+    instead of having the answerer embed them.
     """
     from ingest.chunking import passages_of
 
@@ -131,7 +133,12 @@ def unit_vectors(store: Any, embedder: Embedder, embed_missing: bool = True, bud
             chunk = chunks.get(cid)
             if chunk is None or out[cid][0][0] != chunk.text:
                 continue  # its one unit is a stored passage, not the chunk itself
-            for passage in passages_of(chunk.text):
+            units = passages_of(chunk.text)
+            if not units and budget_chars > 0:
+                # one long paragraph: its sentences (the answerer would otherwise embed them itself, unbounded)
+                sentences = split_units(chunk.text)
+                units = tuple(sentences) if len(sentences) > 1 else ()
+            for passage in units:
                 texts.append(passage)
                 titles.append(chunk.header)
                 owners.append(cid)

@@ -230,3 +230,19 @@ def test_over_budget_counts_only_paragraphs_not_yet_cached():
     assert _over_budget(owners, texts, [False] * 4, 260) == {"b"}  # c still fits after b is left out
     assert _over_budget(owners, texts, [False, False, True, False], 260) == set()  # b costs nothing
     assert _over_budget(owners, texts, [False] * 4, 10) == {"b", "c"}  # the first source is always embedded
+
+
+def test_with_a_budget_a_long_one_paragraph_chunk_gets_its_sentences_within_it(hashing_embedder):
+    from kb.answering.evidence import unit_vectors
+
+    sentence = "Een vereniging met volledige rechtsbevoegdheid schrijft zich in bij de Kamer van Koophandel."
+    long = " ".join([sentence] * 9)  # one paragraph of more than 700 characters: split into sentences
+    store = ChunkOnlyStore(hashing_embedder, {"a": PARAGRAPHS["a"], "long": long})
+    counting = CountingDocs(hashing_embedder)
+    got = unit_vectors(store, counting, budget_chars=5000)(["a", "long"])
+    assert [t for t, _ in got["long"]] == split_units(long) and len(got["long"]) == 9
+    assert len(counting.embedded) == 2 + 9
+    counting = CountingDocs(hashing_embedder)
+    lent = unit_vectors(store, counting, budget_chars=200)(["a", "long"])
+    assert len(counting.embedded) == 2  # the long chunk is over the budget: its sentences borrow its vector
+    assert len(lent["long"]) == 9 and all(np.array_equal(v, store.vectors["long"]) for _, v in lent["long"])
