@@ -25,6 +25,7 @@ class _Candidate:
     lexical: float | None = None
     lexical_rank: int | None = None
     fused: float = 0.0
+    hub_penalty: float = 0.0
 
 
 class Retriever:
@@ -159,7 +160,8 @@ class Retriever:
             units = self.store.passage_vectors(missing)  # the chunk's own vector when it has no passages
             corr.add({cid: [v for _, v in vectors] for cid, vectors in units.items()})
         for cand in candidates:
-            cand.fused -= corr.penalty(cand.chunk.chunk_id)
+            cand.hub_penalty = corr.penalty(cand.chunk.chunk_id)
+            cand.fused -= cand.hub_penalty
 
     def _bridge(self, pool: dict[str, _Candidate], vector) -> None:
         """Articles cited by a guide chunk among the best ten are lifted towards that guide's score."""
@@ -230,5 +232,7 @@ class Retriever:
                 signals["dense"] = cand.dense
             if cand.lexical is not None:
                 signals["lexical"] = cand.lexical
+            if cand.hub_penalty:
+                signals["hubness"] = -cand.hub_penalty  # what the hubness correction took off
             hits.append(Hit(rank=i + 1, score=cand.fused, chunk=cand.chunk, signals=signals))
         return hits

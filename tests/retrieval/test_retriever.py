@@ -445,9 +445,12 @@ def test_hubness_correction_marks_down_the_chunk_near_the_pool_questions(make_re
         retrieval_mode="dense", lexical_blend=0.0, guide_bridge=0.0, hubness_weight=1.0, hubness_k=1, hubness_pool=pool
     )
     before = {h.chunk.chunk_id: h.score for h in off.search(query, 50)}  # every chunk: the same set
-    after = {h.chunk.chunk_id: h.score for h in on.search(query, 50)}
+    hits = on.search(query, 50)
+    after = {h.chunk.chunk_id: h.score for h in hits}
     corr = on.hubness()
     assert corr is not None and len(corr) == 2
+    for h in hits:  # support staff see what the correction took off
+        assert h.signals["hubness"] == pytest.approx(-corr.penalty(h.chunk.chunk_id))
     for cid, score in after.items():
         assert score == pytest.approx(before[cid] - corr.penalty(cid), abs=1e-5)
     top = max(before, key=lambda c: before[c])
