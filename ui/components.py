@@ -23,6 +23,7 @@ import streamlit as st
 
 from kb.answering.types import Citation
 from kb.services.partners import org_key
+from kb.text import split_sentences
 from ui.safe_markdown import as_block_quote, is_structured_line, render_blocks, structured_segment
 
 _ESCAPE = {c: "\\" + c for c in string.punctuation}
@@ -32,7 +33,6 @@ _SHORTCODE = re.compile(r":(?=[A-Za-z0-9_+/-]+:)")
 _INDENT_AFTER_NEWLINE = re.compile(r"\n[ \t]+")
 _BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _PASSAGE_SPLIT = re.compile(r"\s*…\s*|\n+")
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'“‘(])")
 _WORD = re.compile(r"\S+")
 
 try:
@@ -135,7 +135,7 @@ def find_quote_spans(text: str, quote: str | Sequence[str]) -> list[tuple[int, i
             if found:
                 spans.append(found)
                 continue
-            for sentence in _clean_parts(_SENTENCE_SPLIT.split(passage)):
+            for sentence in _clean_parts(split_sentences(passage)):
                 found = _find(text, sentence)
                 if found:
                     spans.append(found)

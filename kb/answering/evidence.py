@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from ingest.chunking import split_sentences
 from kb.embeddings import Embedder
 from kb.retrieval.dutch_text import DutchAnalyzer
+from kb.text import split_sentences
 
 _analyzer = DutchAnalyzer()
 
