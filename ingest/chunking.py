@@ -9,13 +9,12 @@ header row. PDF chunks carry the page range of the blocks they came from.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from ingest.document import Block, ParsedDocument
-from kb.text import split_sentences
+from kb.text import split_paragraphs, split_sentences
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,7 @@ def embedding_header(title: str, section: tuple[str, ...]) -> str:
 
 def passages_of(text: str, min_chars: int = 60) -> tuple[str, ...]:
     """The paragraphs of a chunk that deserve their own vector: none when the chunk is one paragraph."""
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n|\n(?=\s*(?:\d+[a-z]?\.|[a-z]\.|[-•*])\s)", text) if p.strip()]
+    paragraphs = split_paragraphs(text, items="all")
     if len(paragraphs) < 2:
         return ()
     return tuple(p for p in paragraphs if len(p) >= min_chars)

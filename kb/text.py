@@ -1,11 +1,13 @@
-"""Plain-text helpers shared by ``ingest``, ``kb`` and ``ui``: sentences.
+"""Plain-text helpers shared by ``ingest``, ``kb`` and ``ui``: sentences and paragraphs.
 
-One of each, so the chunker, the answerers, the citation check and the pages agree on what a sentence is.
+One of each, so the chunker, the answerers, the citation check and the pages agree on what a sentence and
+a paragraph are.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 # A sentence ends at . ! ? ; or : (optionally followed by a closing quote or bracket), then whitespace,
 # then something that starts a sentence: a capital, a digit, or an opening quote or bracket before one.
@@ -23,6 +25,17 @@ _ABBREVIATION = re.compile(
 _ITEM_NUMBER = re.compile(r"^\(?\d{1,3}[a-z]?[.)]$")
 # A Markdown heading line is a sentence of its own.
 _HEADING_LINE = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+\S")
+
+_BLANK_LINE = r"\n[ \t\f\v]*\n"
+_NUMBERED_ITEM = r"\n(?=[ \t]*\d+[a-z]?\.\s)"
+_ANY_ITEM = r"\n(?=[ \t]*(?:\d+[a-z]?\.|[a-z]\.|[-•*])\s)"
+_PARAGRAPH_BREAK = {
+    "none": re.compile(_BLANK_LINE),
+    "numbered": re.compile(f"{_BLANK_LINE}|{_NUMBERED_ITEM}"),
+    "all": re.compile(f"{_BLANK_LINE}|{_ANY_ITEM}"),
+}
+
+ListItems = Literal["none", "numbered", "all"]
 
 
 def split_sentences(text: str, *, keep_lead_ins: bool = False) -> list[str]:
@@ -73,3 +86,19 @@ def _joins_next(sentence: str, last: str, keep_lead_ins: bool) -> bool:
     if _ABBREVIATION.search(sentence) or _ITEM_NUMBER.match(last):
         return True
     return keep_lead_ins and sentence.endswith(":")
+
+
+def split_paragraphs(text: str, *, items: ListItems = "none") -> list[str]:
+    """The paragraphs of ``text``: parts between blank lines, each stripped, its inner line breaks kept
+    (trailing spaces on a line dropped); blank parts are left out.
+
+    ``items`` says which list items start a paragraph of their own: ``"numbered"`` a numbered item
+    ("1.", "2a."; a numbered lid keeps its sub-items "a." and "-"), ``"all"`` every numbered, lettered
+    ("a.") or bulleted ("-", "•", "*") item line.
+    """
+    paragraphs = []
+    for part in _PARAGRAPH_BREAK[items].split(text):
+        paragraph = "\n".join(line.rstrip() for line in part.split("\n")).strip()
+        if paragraph:
+            paragraphs.append(paragraph)
+    return paragraphs

@@ -1,10 +1,10 @@
-"""kb.text: the one sentence splitter."""
+"""kb.text: the one sentence splitter and paragraph splitter."""
 
 from __future__ import annotations
 
 import pytest
 
-from kb.text import split_sentences
+from kb.text import split_paragraphs, split_sentences
 
 
 # ------------------------------------------------------------------------------------ sentences
@@ -113,3 +113,40 @@ def test_text_without_an_end_is_one_sentence_and_empty_text_one_empty():
 
 def test_line_breaks_inside_a_sentence_are_kept():
     assert split_sentences("Het bestuur\nbeslist. Daarna\nde leden.") == ["Het bestuur\nbeslist.", "Daarna\nde leden."]
+
+
+# ------------------------------------------------------------------------------------ paragraphs
+def test_paragraphs_end_at_blank_lines_and_keep_inner_line_breaks():
+    text = "\n  Eerste alinea  \nloopt door.\n \t\nTweede.\n\n\n\nDerde\n"
+    assert split_paragraphs(text) == ["Eerste alinea\nloopt door.", "Tweede.", "Derde"]
+    assert split_paragraphs(" \n\n ") == []
+
+
+LIST = "Artikel 5 Bestuur\n1. Het bestuur bestaat uit:\na. een voorzitter;\n- een penningmeester.\n2. De leden kiezen."
+
+
+def test_list_items_start_no_paragraph_by_default():
+    assert split_paragraphs(LIST) == [LIST]
+
+
+def test_numbered_items_start_a_paragraph_and_keep_their_sub_items():
+    assert split_paragraphs(LIST, items="numbered") == [
+        "Artikel 5 Bestuur",
+        "1. Het bestuur bestaat uit:\na. een voorzitter;\n- een penningmeester.",
+        "2. De leden kiezen.",
+    ]
+
+
+def test_every_item_starts_a_paragraph_with_all():
+    assert split_paragraphs(LIST, items="all") == [
+        "Artikel 5 Bestuur",
+        "1. Het bestuur bestaat uit:",
+        "a. een voorzitter;",
+        "- een penningmeester.",
+        "2. De leden kiezen.",
+    ]
+
+
+def test_a_number_inside_a_line_starts_no_paragraph():
+    text = "Het kost\n1.200 euro per jaar."
+    assert split_paragraphs(text, items="all") == [text]
