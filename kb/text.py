@@ -1,13 +1,14 @@
-"""Plain-text helpers shared by ``ingest``, ``kb`` and ``ui``: sentences and paragraphs.
+"""Plain-text helpers shared by ``ingest``, ``kb`` and ``ui``: sentences, paragraphs and web addresses.
 
-One of each, so the chunker, the answerers, the citation check and the pages agree on what a sentence and
-a paragraph are.
+One of each, so the chunker, the answerers, the citation check and the pages agree on what a sentence,
+a paragraph and a usable link are.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Literal
+from urllib.parse import urlsplit
 
 # A sentence ends at . ! ? ; or : (optionally followed by a closing quote or bracket), then whitespace,
 # then something that starts a sentence: a capital, a digit, or an opening quote or bracket before one.
@@ -102,3 +103,26 @@ def split_paragraphs(text: str, *, items: ListItems = "none") -> list[str]:
         if paragraph:
             paragraphs.append(paragraph)
     return paragraphs
+
+
+def web_address(text: str | None) -> str | None:
+    """``text`` stripped when it is a complete web address, else None.
+
+    Complete: scheme ``http`` or ``https``, a host name with a dot in it (or ``localhost``), a valid port
+    if any, and no whitespace. So ``javascript:``, ``data:``, ``//host``, ``ftp://…``, ``https://`` and
+    ``https://intranet`` are not web addresses.
+    """
+    value = (text or "").strip()
+    if not value or any(c.isspace() for c in value):
+        return None
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        return None
+    host = parts.hostname or ""
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    if "." not in host.strip(".") and host != "localhost" and ":" not in host:  # ":" - an IPv6 literal
+        return None
+    return value

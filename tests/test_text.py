@@ -1,10 +1,10 @@
-"""kb.text: the one sentence splitter and paragraph splitter."""
+"""kb.text: the one sentence splitter, paragraph splitter and web-address check."""
 
 from __future__ import annotations
 
 import pytest
 
-from kb.text import split_paragraphs, split_sentences
+from kb.text import split_paragraphs, split_sentences, web_address
 
 
 # ------------------------------------------------------------------------------------ sentences
@@ -150,3 +150,33 @@ def test_every_item_starts_a_paragraph_with_all():
 def test_a_number_inside_a_line_starts_no_paragraph():
     text = "Het kost\n1.200 euro per jaar."
     assert split_paragraphs(text, items="all") == [text]
+
+
+# ------------------------------------------------------------------------------------ web addresses
+def test_web_address_accepts_complete_http_addresses():
+    assert web_address(" https://example.org/a?b=c ") == "https://example.org/a?b=c"
+    assert web_address("http://www.voorbeeld.nl") == "http://www.voorbeeld.nl"
+    assert web_address("HTTPS://Example.org:8443/x") == "HTTPS://Example.org:8443/x"
+    assert web_address("http://localhost:8501/") == "http://localhost:8501/"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        None,
+        "",
+        "   ",
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "//example.org",
+        "ftp://example.org",
+        "example.org",
+        "https://",
+        "https://exa mple.org",
+        "https://intranet/x",
+        "https://example.org:poort/",
+        "https://example./x",
+    ],
+)
+def test_web_address_refuses_anything_else(bad):
+    assert web_address(bad) is None

@@ -16,14 +16,13 @@ import string
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import streamlit as st
 
 from kb.answering.types import Citation
 from kb.services.partners import org_key
-from kb.text import split_sentences
+from kb.text import split_sentences, web_address
 from ui.safe_markdown import as_block_quote, is_structured_line, render_blocks, structured_segment
 
 _ESCAPE = {c: "\\" + c for c in string.punctuation}
@@ -95,14 +94,8 @@ def escape_pieces(pieces: Iterable[str]) -> Iterator[str]:
 
 
 def safe_url(url: str | None) -> str | None:
-    """``url`` when it is an http(s) address with a host, else None (no ``javascript:`` links)."""
-    text = (url or "").strip()
-    if not text or any(c.isspace() for c in text):
-        return None
-    parts = urlsplit(text)
-    if parts.scheme.lower() in ("http", "https") and parts.netloc:
-        return text
-    return None
+    """``url`` when it is a complete http(s) address (:func:`kb.text.web_address`), else None (no ``javascript:``)."""
+    return web_address(url)
 
 
 # ------------------------------------------------------------------------------------ highlighting

@@ -18,7 +18,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import JSON, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -26,6 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from kb.db.audit import log_event
 from kb.db.models import Base, utcnow
 from kb.errors import KbError
+from kb.text import web_address
 
 AUDIT_PREFIX = "partnergids:"
 MAX_NAME = 120
@@ -206,8 +206,7 @@ def _website(value: str | None) -> str | None:
         return None
     if "://" not in text:
         text = "https://" + text
-    parts = urlsplit(text)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or "." not in parts.netloc:
+    if web_address(text) is None:
         raise DirectoryError(f"'{value}' is geen geldig webadres: gebruik bijvoorbeeld https://www.voorbeeld.nl.")
     return text
 
