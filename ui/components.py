@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from kb.answering.types import Citation
-from kb.services.partners import org_key
+from kb.naming import organisation_key
 from kb.text import split_sentences, web_address
 from ui.safe_markdown import as_block_quote, is_structured_line, render_blocks, structured_segment
 
@@ -455,7 +455,7 @@ def render_source_card(
         meta = source_meta_line(view)
         if meta:
             st.caption(meta)
-        if view.partner and org_key(view.partner) in partner_entries:
+        if view.partner and organisation_key(view.partner) in partner_entries:
             partner_link(view.partner)
         dates = source_dates_line(view)
         if dates:
@@ -591,7 +591,7 @@ def partner_link(name: str) -> None:
         PARTNERS_PAGE,
         label=f"Over {name} in de partnergids",
         icon=":material/diversity_3:",
-        query_params={"org": org_key(name)},
+        query_params={"org": organisation_key(name)},
     )
 
 
