@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from kb.answering.types import Citation
-from kb.naming import organisation_key
+from kb.services.partners import organisation_key
 from kb.text import split_sentences, web_address
 from ui.safe_markdown import as_block_quote, is_structured_line, render_blocks, structured_segment
 
