@@ -16,6 +16,7 @@ from kb.answering.answerability import fit_model
 from kb.evaluation import AnswerRun, RetrievedItem, score_answers
 from kb.evaluation.folds import spread, train_test
 from kb.evaluation.questions import EvalQuestion
+from kb.stats import median, percentile
 
 _WORDS = re.compile(r"\w+")
 
@@ -127,8 +128,8 @@ def run_answers_cv(
     lead = sorted(a.lead_words for a in answered if not a.question.is_negative)
     print(
         f"\nWithout refusal (all {len(answered)}): key facts {ceiling.must_contain:.3f}, cites {ceiling.citation:.3f}."
-        f" Words before the supporting passages: median {lead[len(lead) // 2]}, p90 {lead[int(len(lead) * 0.9)]}."
-        f" Answer time median {sorted(a.seconds for a in answered)[len(answered) // 2] * 1000:.0f} ms."
+        f" Words before the supporting passages: median {median(lead):.0f}, p90 {percentile(lead, 90):.0f}."
+        f" Answer time median {median([a.seconds for a in answered]) * 1000:.0f} ms."
     )
     wrong = [
         (questions[i].id, outcomes[i]) for i in outcomes if outcomes[i] == "refuse" and not questions[i].is_negative

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import copy
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -39,6 +38,7 @@ from kb.evaluation import load_questions, run_retrieval  # noqa: E402
 from kb.models.loading import load_sentence_transformer  # noqa: E402
 from kb.precision import detect_cpu  # noqa: E402
 from kb.service import KnowledgeBase  # noqa: E402
+from kb.stats import median  # noqa: E402
 
 QUESTIONS = [
     "Moet onze vereniging zich inschrijven bij de Kamer van Koophandel?",
@@ -72,7 +72,7 @@ def timed(fn, *args) -> tuple[float, np.ndarray]:
         t0 = time.perf_counter()
         out = fn(*args)
         samples.append(time.perf_counter() - t0)
-    return statistics.median(samples), norm(out)
+    return median(samples), norm(out)
 
 
 def main() -> int:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -29,6 +28,7 @@ from bench.run_retrieval_bench import prepare  # noqa: E402
 from kb.config import Settings  # noqa: E402
 from kb.evaluation import load_questions  # noqa: E402
 from kb.precision import detect_cpu  # noqa: E402
+from kb.stats import median, percentile  # noqa: E402
 from kb.store import DocumentRecord, NewChunk  # noqa: E402
 
 # ../shared/bench next to the project; from a git worktree (/work/wt/NAME) one level further up
@@ -90,11 +90,6 @@ def fill(kb, target: int, seed: int = 0) -> None:
         print(f"  … {store.chunk_count()} stukken", file=sys.stderr)
 
 
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
-
-
 def profile_search(kb, questions: list[str], k: int) -> str:
     """Where a search's time goes besides the question's embedding: the query cache is warm here, so the
     profile shows the Chroma call, the lexical index, the bridge and the rest (printed to stderr)."""
@@ -117,7 +112,7 @@ def profile_search(kb, questions: list[str], k: int) -> str:
     print(out.getvalue(), file=sys.stderr)
     return (
         f"| search zonder vraag-embedding (warme vraagcache, geprofileerd) | "
-        f"{statistics.median(rest) * 1000:.0f} ms | {pct(rest, 0.95) * 1000:.0f} ms |"
+        f"{median(rest) * 1000:.0f} ms | {percentile(rest, 95) * 1000:.0f} ms |"
     )
 
 
@@ -196,15 +191,15 @@ def main() -> int:
     print(f"Store: {n_chunks} stukken ({n_vectors} vectoren incl. alinea's); {len(total)} zoekvragen, warm.")
     print("| meting | mediaan | p95 |\n|---|---:|---:|")
     print(
-        f"| kb search ({settings.retrieval_mode}, top {settings.top_k}) | {statistics.median(total) * 1000:.0f} ms | {pct(total, 0.95) * 1000:.0f} ms |"
+        f"| kb search ({settings.retrieval_mode}, top {settings.top_k}) | {median(total) * 1000:.0f} ms | {percentile(total, 95) * 1000:.0f} ms |"
     )
     if profiled:
         print(profiled)
-    print(f"| waarvan vraag-embedding | {statistics.median(embed) * 1000:.0f} ms | {pct(embed, 0.95) * 1000:.0f} ms |")
+    print(f"| waarvan vraag-embedding | {median(embed) * 1000:.0f} ms | {percentile(embed, 95) * 1000:.0f} ms |")
     print(
-        f"| extractief antwoord, geheel (koude eenheden-cache, {len(answer_total)} vragen) | {statistics.median(answer_total) * 1000:.0f} ms | {pct(answer_total, 0.95) * 1000:.0f} ms |"
+        f"| extractief antwoord, geheel (koude eenheden-cache, {len(answer_total)} vragen) | {median(answer_total) * 1000:.0f} ms | {percentile(answer_total, 95) * 1000:.0f} ms |"
     )
-    print(f"| waarvan na het zoeken | {statistics.median(after) * 1000:.0f} ms | {pct(after, 0.95) * 1000:.0f} ms |")
+    print(f"| waarvan na het zoeken | {median(after) * 1000:.0f} ms | {percentile(after, 95) * 1000:.0f} ms |")
     print(f"(passage-vectoren {'aan' if settings.passage_vectors else 'uit'})")
     return 0
 

@@ -9,14 +9,12 @@ header row. PDF chunks carry the page range of the blocks they came from.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from ingest.document import Block, ParsedDocument
-
-_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+(?=[\"'(\[]?[A-ZÀ-Ý0-9])")
+from kb.text import split_paragraphs, split_sentences
 
 
 @dataclass(frozen=True)
@@ -51,32 +49,12 @@ def embedding_header(title: str, section: tuple[str, ...]) -> str:
     return " > ".join(p.strip() for p in parts if p.strip())
 
 
-_ABBREVIATION = re.compile(
-    r"(?:\b(?:art|artt|nr|nrs|jo|bijv|resp|zgn|incl|excl|max|min|ca|mr|dhr|mevr|blz|p|pag|hfdst|lid)\.|"
-    r"\b(?:[a-z]\.){1,3})$",
-    re.IGNORECASE,
-)
-
-
 def passages_of(text: str, min_chars: int = 60) -> tuple[str, ...]:
     """The paragraphs of a chunk that deserve their own vector: none when the chunk is one paragraph."""
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n|\n(?=\s*(?:\d+[a-z]?\.|[a-z]\.|[-•*])\s)", text) if p.strip()]
+    paragraphs = split_paragraphs(text, items="all")
     if len(paragraphs) < 2:
         return ()
     return tuple(p for p in paragraphs if len(p) >= min_chars)
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split Dutch prose into sentences; 'art. 2:26' or 'o.a. de' stay in one sentence."""
-    sentences: list[str] = []
-    for part in (p.strip() for p in _SENTENCE_END.split(text)):
-        if not part:
-            continue
-        if sentences and _ABBREVIATION.search(sentences[-1]):
-            sentences[-1] = f"{sentences[-1]} {part}"
-        else:
-            sentences.append(part)
-    return sentences or [text.strip()]
 
 
 def _sections(blocks: list[Block]) -> list[tuple[tuple[str, ...], list[_Piece]]]:

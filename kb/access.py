@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from kb.errors import KbError
+from kb.naming import organisation_key
 
 if TYPE_CHECKING:
     from kb.db.models import User
@@ -42,20 +43,13 @@ class Principal:
         return self.role != "volunteer"
 
 
-def _org_key(name: str | None) -> str:
-    """Organisations compare by their stable key (kb.naming), never by spelling."""
-    from kb.naming import organisation_key
-
-    return organisation_key(name)
-
-
 def can_manage_document(principal: Principal, doc_partner: str | None) -> bool:
     """Staff manage every document; a partner only their own organisation's; volunteers none."""
     if principal.role == "staff":
         return True
     if principal.role == "partner":
-        own = _org_key(principal.partner_org)
-        return bool(own) and own == _org_key(doc_partner)
+        own = organisation_key(principal.partner_org)  # organisations compare by key, never by spelling
+        return bool(own) and own == organisation_key(doc_partner)
     return False
 
 

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -28,6 +27,7 @@ from kb.db.models import AuditEvent, Document
 from kb.errors import KbError
 from kb.naming import make_doc_id
 from kb.store import DocumentRecord
+from kb.text import web_address
 
 if TYPE_CHECKING:
     from kb.service import KnowledgeBase
@@ -55,12 +55,11 @@ class DocumentMetadata:
 
 
 def check_url(url: str | None) -> str | None:
-    """``url`` stripped, or None when empty. Only http(s) addresses are accepted (Dutch ValueError)."""
+    """``url`` stripped, or None when empty; anything but a :func:`~kb.text.web_address` is refused (Dutch ValueError)."""
     text = (url or "").strip()
     if not text:
         return None
-    parts = urlsplit(text)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+    if web_address(text) is None:
         raise ValueError(f"ongeldige URL '{text}': gebruik een volledig webadres dat begint met https:// of http://")
     return text
 

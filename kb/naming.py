@@ -12,9 +12,10 @@ def slugify(value: str) -> str:
 
 
 def organisation_key(name: str | None) -> str:
-    """The stable key of an organisation name: case, accents, spaces and punctuation do not matter."""
+    """The one key of an organisation name, for the document register, the partner directory, access checks
+    and search filters: case (also "ß" = "ss"), accents, spaces and punctuation do not matter; "" for no name."""
     text = (name or "").strip()
-    return slugify(text) if text else ""
+    return slugify(text.casefold()) if text else ""
 
 
 def make_doc_id(partner: str, source_name: str) -> str:

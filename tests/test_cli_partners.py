@@ -97,7 +97,7 @@ def test_add_list_show_remove(cli):
 
     rc, out, _ = cli("partners", "show", "steunpunt  ZORGINITIATIEVEN", "--json")
     shown = json.loads(out)
-    assert rc == 0 and shown["org_key"] == "steunpunt zorginitiatieven" and shown["document_list"] == []
+    assert rc == 0 and shown["org_key"] == "steunpunt-zorginitiatieven" and shown["document_list"] == []
     rc, out, _ = cli("partners", "show", CARE)
     assert "e-mail: hulp@zorg.example.org" in out and "nog geen documenten in de kennisbank" in out
 
@@ -154,7 +154,7 @@ def test_setup_loads_the_starter_directory_once(cli, tmp_path):
     rc, _, err = cli("setup", "--skip-model")
     assert rc == 0 and "al gevuld" in err
     with session_scope(init_db(Settings().resolved_database_url())) as session:
-        assert "energie samen" not in {e.org_key for e in list_entries(session)}
+        assert "energie-samen" not in {e.org_key for e in list_entries(session)}
 
 
 def test_setup_reports_a_broken_starter_directory(cli, tmp_path, monkeypatch):

@@ -170,6 +170,7 @@ def test_pages_import_only_services_and_display_helpers():
         "kb.errors",
         "kb.answering.types",
         "kb.display",
+        "kb.text",
         "ui",
         "streamlit",
     )

@@ -16,13 +16,13 @@ import string
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import streamlit as st
 
 from kb.answering.types import Citation
-from kb.services.partners import org_key
+from kb.services.partners import organisation_key
+from kb.text import split_sentences, web_address
 from ui.safe_markdown import as_block_quote, is_structured_line, render_blocks, structured_segment
 
 _ESCAPE = {c: "\\" + c for c in string.punctuation}
@@ -32,7 +32,6 @@ _SHORTCODE = re.compile(r":(?=[A-Za-z0-9_+/-]+:)")
 _INDENT_AFTER_NEWLINE = re.compile(r"\n[ \t]+")
 _BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _PASSAGE_SPLIT = re.compile(r"\s*…\s*|\n+")
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'“‘(])")
 _WORD = re.compile(r"\S+")
 
 try:
@@ -95,14 +94,8 @@ def escape_pieces(pieces: Iterable[str]) -> Iterator[str]:
 
 
 def safe_url(url: str | None) -> str | None:
-    """``url`` when it is an http(s) address with a host, else None (no ``javascript:`` links)."""
-    text = (url or "").strip()
-    if not text or any(c.isspace() for c in text):
-        return None
-    parts = urlsplit(text)
-    if parts.scheme.lower() in ("http", "https") and parts.netloc:
-        return text
-    return None
+    """``url`` when it is a complete http(s) address (:func:`kb.text.web_address`), else None (no ``javascript:``)."""
+    return web_address(url)
 
 
 # ------------------------------------------------------------------------------------ highlighting
@@ -135,7 +128,7 @@ def find_quote_spans(text: str, quote: str | Sequence[str]) -> list[tuple[int, i
             if found:
                 spans.append(found)
                 continue
-            for sentence in _clean_parts(_SENTENCE_SPLIT.split(passage)):
+            for sentence in _clean_parts(split_sentences(passage)):
                 found = _find(text, sentence)
                 if found:
                     spans.append(found)
@@ -462,7 +455,7 @@ def render_source_card(
         meta = source_meta_line(view)
         if meta:
             st.caption(meta)
-        if view.partner and org_key(view.partner) in partner_entries:
+        if view.partner and organisation_key(view.partner) in partner_entries:
             partner_link(view.partner)
         dates = source_dates_line(view)
         if dates:
@@ -598,7 +591,7 @@ def partner_link(name: str) -> None:
         PARTNERS_PAGE,
         label=f"Over {name} in de partnergids",
         icon=":material/diversity_3:",
-        query_params={"org": org_key(name)},
+        query_params={"org": organisation_key(name)},
     )
 
 

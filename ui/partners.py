@@ -14,7 +14,14 @@ import logging
 import streamlit as st
 
 from kb.access import PermissionDeniedError, Principal
-from kb.services.partners import SUGGESTED_KINDS, SUGGESTED_TOPICS, DirectoryError, EntryData, EntryView
+from kb.services.partners import (
+    SUGGESTED_KINDS,
+    SUGGESTED_TOPICS,
+    DirectoryError,
+    EntryData,
+    EntryView,
+    organisation_key,
+)
 from kb.services.partners import PartnersService as DirectoryService
 from ui import resources
 from ui.components import contact_markdown, escape_markdown, local_time, render_question_groups, safe_url
@@ -72,6 +79,8 @@ def _directory_section(svc: DirectoryService, views: list[EntryView]) -> None:
     keys = [v.org_key for v in views]
     by_key = {v.org_key: v for v in views}
     requested = st.query_params.get("org")
+    if requested and requested not in keys:  # a name, or a link from before the keys became slugs
+        requested = organisation_key(requested)
     index = keys.index(requested) if requested in keys else None
     if requested and requested not in keys:
         st.warning("Deze organisatie staat (nog) niet in de partnergids.")

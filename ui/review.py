@@ -13,7 +13,7 @@ import streamlit as st
 
 from kb.config import TOPICS
 from kb.errors import KbError, reason_for
-from kb.services import ExchangeFilter, ExchangeRow
+from kb.services import ExchangeFilter, ExchangeRow, SourceRecord
 from ui import resources
 from ui.components import date_field, escape_markdown, local_time, topic_label
 from ui.login import current_principal
@@ -70,15 +70,15 @@ def _sources_table(row: ExchangeRow) -> list[dict[str, Any]]:
     cited = {c.get("chunk_id"): c.get("n") for c in row.citations}
     return [
         {
-            "Rang": s.get("rank"),
-            "Score": round(float(s.get("score") or 0.0), 4),
-            "Geciteerd": f"[{cited[s.get('chunk_id')]}]" if s.get("chunk_id") in cited else "",
-            "Titel": s.get("title") or "",
-            "Sectie": s.get("section") or "",
-            "Document-id": s.get("doc_id") or "",
-            "Stuk-id": s.get("chunk_id") or "",
+            "Rang": r.rank,
+            "Score": round(r.score or 0.0, 4),
+            "Geciteerd": f"[{cited[r.chunk_id]}]" if r.chunk_id in cited else "",
+            "Titel": r.title,
+            "Sectie": r.section_text,
+            "Document-id": r.doc_id,
+            "Stuk-id": r.chunk_id,
         }
-        for s in row.sources
+        for r in map(SourceRecord.from_db, row.sources)
     ]
 
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from pathlib import Path
 
 from ingest.document import Block, ParsedDocument
 from ingest.errors import CorruptFileError
+from kb.text import split_paragraphs
 
 _UNDECODABLE = "kan de tekst niet lezen: sla het bestand op als UTF-8 en probeer het opnieuw"
 _ALLOWED_CONTROLS = frozenset("\t\n\r\f\v")
-_BLANK_LINE = re.compile(r"\n[ \t\f\v]*\n")
 
 
 def load(path: Path, data: bytes) -> ParsedDocument:
@@ -31,17 +30,6 @@ def decode_text(path: Path, data: bytes) -> str:
     if text is None:
         raise CorruptFileError(path, _UNDECODABLE)
     return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def split_paragraphs(text: str) -> list[str]:
-    """Paragraphs separated by blank lines; line breaks inside a paragraph are kept, edges trimmed."""
-    paragraphs = []
-    for chunk in _BLANK_LINE.split(text):
-        lines = [line.rstrip() for line in chunk.split("\n")]
-        paragraph = "\n".join(lines).strip("\n")
-        if paragraph.strip():
-            paragraphs.append(paragraph)
-    return paragraphs
 
 
 def _decode(data: bytes) -> str | None:

@@ -28,6 +28,7 @@ from typing import Literal
 
 from kb.retrieval.dutch_text import MONTHS, STOPWORDS, DutchAnalyzer, fold, words
 from kb.retrieval.types import Hit
+from kb.text import split_sentences
 
 MODEL_PATH = Path(__file__).with_name("refusal_model.json")
 
@@ -51,7 +52,6 @@ _CONTACT_QUESTION = re.compile(
     r"\bopeningstijden\b|\bopeningsuren\b|\btelefoonnummer\b|\be-?mailadres\b|\bbereikbaar\b"
 )
 _CONTACT_EVIDENCE = re.compile(r"\b\d{1,2}[:.]\d{2}\s*uur\b|\b0\d{2,3}[- ]?\d{6,7}\b|\b\S+@\S+\.\w+\b")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 FEATURES: tuple[str, ...] = (
     "top_dense",
@@ -65,7 +65,7 @@ FEATURES: tuple[str, ...] = (
 
 def asking_part(question: str) -> str:
     """The sentence(s) that ask: those ending in '?', else the last sentence."""
-    sentences = [s.strip() for s in _SENTENCE.split(question.strip()) if s.strip()]
+    sentences = [s for s in split_sentences(question, keep_lead_ins=True) if s]
     asking = [s for s in sentences if s.endswith("?")]
     return " ".join(asking or sentences[-1:])
 

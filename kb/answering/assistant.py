@@ -7,7 +7,6 @@ CLI do not care whether the extractive default or an LLM writes the answer.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +24,7 @@ from kb.config import Settings
 from kb.embeddings import Embedder
 from kb.retrieval.retriever import Retriever
 from kb.retrieval.types import NO_FILTERS, Hit, SearchFilters
+from kb.text import split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -263,4 +263,5 @@ def suggestions(hits: list[Hit], floor: float, n: int = 3, window: float = 0.08)
 
 def _sentence_unsupported(text: str, n: int, prompts: Prompts) -> bool:
     marker = prompts.text("unsupported_marker_nl.txt").strip()
-    return any(f"[{n}]" in line and marker in line for line in re.split(r"(?<=[.!?])\s+|\n", text))
+    # the sentences as verify_support marked them: per line, split_sentences
+    return any(f"[{n}]" in s and marker in s for line in text.split("\n") for s in split_sentences(line))

@@ -6,9 +6,9 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-from ingest.chunking import split_sentences
 from kb.answering.evidence import support_score
 from kb.embeddings import Embedder
+from kb.text import split_sentences
 
 log = logging.getLogger(__name__)
 

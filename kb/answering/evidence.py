@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from ingest.chunking import split_sentences
 from kb.embeddings import Embedder
 from kb.retrieval.dutch_text import DutchAnalyzer
+from kb.text import split_paragraphs, split_sentences
 
 _analyzer = DutchAnalyzer()
 
@@ -64,9 +64,7 @@ def split_units(text: str, max_chars: int = 700) -> list[str]:
     A paragraph or sentence that ends on a colon keeps the list that follows it; link lists are left out.
     """
     units: list[str] = []
-    for paragraph in (p.strip() for p in re.split(r"\n\s*\n|\n(?=\s*\d+[a-z]?\.\s)", text)):
-        if not paragraph:
-            continue
+    for paragraph in split_paragraphs(text, items="numbered"):
         if len(paragraph) <= max_chars:
             units.append(" ".join(paragraph.split()))
         else:

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.chunking import split_sentences
 from kb.answering.evidence import Unit, cosine_matrix, is_link_list, lexical_overlap, split_units
 from kb.answering.prompts import Prompts
 from kb.answering.versions import version_groups
 from kb.display import dutch_date
 from kb.embeddings import Embedder
 from kb.retrieval.types import Hit
+from kb.text import split_sentences
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,7 @@ class ExtractiveAnswerer:
         scored: list[tuple[int, str, float]] = []
         asks_number = bool(_ASKS_NUMBER.search(question))
         for rank, q in enumerate(quotes):
-            sentences = _sentences(q.text)
+            sentences = split_sentences(q.text, keep_lead_ins=True)
             for pos, sentence in enumerate(sentences):
                 if len(sentence) < 15 or is_link_list(sentence):
                     continue
@@ -274,17 +274,6 @@ def short_citation(hit: Hit) -> str:
         return title
     sep = " – " if title.endswith(("?", "!", ".", "…")) else ", "  # "Welke rechtsvorm past?, Wat …" reads badly
     return f"{title}{sep}{where}"
-
-
-def _sentences(text: str) -> list[str]:
-    """Whole sentences; one that ends on a colon keeps what follows (the list it introduces)."""
-    out: list[str] = []
-    for sentence in split_sentences(text):
-        if out and out[-1].rstrip().endswith(":"):
-            out[-1] = f"{out[-1]} {sentence}"
-        else:
-            out.append(sentence)
-    return out
 
 
 def _without(text: str, sentence: str) -> str:

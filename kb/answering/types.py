@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kb.retrieval.types import Hit
+from kb.source_record import SourceRecord
 
 Role = Literal["user", "assistant"]
 
@@ -29,20 +30,12 @@ class Citation:
     supported: bool | None = None  # for LLM answers: did the cited chunk support the sentence(s)?
 
     def to_dict(self) -> dict[str, Any]:
-        c = self.hit.chunk
-        return {
-            "n": self.n,
-            "doc_id": c.doc_id,
-            "chunk_id": c.chunk_id,
-            "source": c.source,
-            "title": c.title,
-            "partner": c.partner,
-            "section": list(c.section),
-            "page": c.page_start,
-            "url": c.url,
-            "quote": self.quote,
-            "supported": self.supported,
-        }
+        """The citation in the JSON answer (``kb ask --json``): :meth:`SourceRecord.to_citation_json`."""
+        return SourceRecord.from_hit(self.hit).to_citation_json(self.n, self.quote, self.supported)
+
+    def to_db(self) -> dict[str, Any]:
+        """The citation as ``Exchange.citations`` stores it: :meth:`SourceRecord.to_citation_db`."""
+        return SourceRecord.from_hit(self.hit).to_citation_db(int(self.n), self.quote)
 
 
 @dataclass

@@ -25,6 +25,7 @@ from kb.db.history import (
     unanswered_questions,
 )
 from kb.db.models import Conversation, Exchange, Feedback, Review
+from kb.source_record import SourceRecord
 
 if TYPE_CHECKING:
     from kb.answering.types import Answer
@@ -54,31 +55,12 @@ def ensure_conversation(session: Session, conversation_id: str | None, topic_fil
 
 def answer_sources(answer: Answer) -> list[dict[str, Any]]:
     """Every retrieved source of ``answer`` (ids, title, section, score, rank), JSON-safe."""
-    return [
-        {
-            "doc_id": h.chunk.doc_id,
-            "chunk_id": h.chunk.chunk_id,
-            "title": h.chunk.title,
-            "section": " > ".join(h.chunk.section),
-            "score": float(h.score),
-            "rank": int(h.rank),
-        }
-        for h in answer.hits
-    ]
+    return [SourceRecord.from_hit(h).to_db() for h in answer.hits]
 
 
 def answer_citations(answer: Answer) -> list[dict[str, Any]]:
     """The numbered citations of ``answer`` (n, ids, section, quote), JSON-safe."""
-    return [
-        {
-            "n": int(c.n),
-            "doc_id": c.hit.chunk.doc_id,
-            "chunk_id": c.hit.chunk.chunk_id,
-            "section": " > ".join(c.hit.chunk.section),
-            "quote": c.quote,
-        }
-        for c in answer.citations
-    ]
+    return [c.to_db() for c in answer.citations]
 
 
 def record_answer(session: Session, conversation_id: str, answer: Answer, now: datetime | None = None) -> Exchange:

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kb.db.models import AUDIT_ACTIONS, AuditEvent, as_utc, utcnow
+from kb.naming import organisation_key
 
 
 def log_event(
@@ -54,7 +55,8 @@ def list_events(
 ) -> list[AuditEvent]:
     """Audit events, newest first; every filter that is set must match.
 
-    ``partner_org`` matches case-insensitively (a partner sees the events of their organisation).
+    ``partner_org`` matches by :func:`kb.naming.organisation_key` (a partner sees the events of their
+    organisation however its name was spelled).
     """
     stmt = select(AuditEvent)
     if doc_id is not None:
@@ -62,7 +64,9 @@ def list_events(
     if username is not None:
         stmt = stmt.where(AuditEvent.username == username)
     if partner_org is not None:
-        stmt = stmt.where(func.lower(AuditEvent.partner_org) == partner_org.strip().lower())
+        key = organisation_key(partner_org)
+        spelled = session.scalars(select(AuditEvent.partner_org).where(AuditEvent.partner_org.is_not(None)).distinct())
+        stmt = stmt.where(AuditEvent.partner_org.in_([name for name in spelled if organisation_key(name) == key]))
     if action is not None:
         stmt = stmt.where(AuditEvent.action == action)
     if since is not None:

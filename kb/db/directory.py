@@ -1,10 +1,11 @@
 """The partner directory (partnergids): organisations that help resident collectives, with their topics, the
 kinds of collective they help and their public contact routes.
 
-One row per organisation, keyed by :func:`org_key` (case- and whitespace-insensitive name), so "Nederland
-Zorgt Voor Elkaar" and "nederland  zorgt voor elkaar" are the same entry, and a document's ``partner`` field
-finds its entry the same way. Whether an organisation is a *knowledge partner* is not stored: it follows from
-the documents in the store (:func:`knowledge_partner_keys`).
+One row per organisation, keyed by :func:`kb.naming.organisation_key` (the key the document register uses
+too: case, accents, spaces and punctuation do not matter), so "Nederland Zorgt Voor Elkaar" and "nederland
+zorgt voor  elkaar" are the same entry, and a document's ``partner`` field finds its entry the same way.
+Whether an organisation is a *knowledge partner* is not stored: it follows from the documents in the store
+(:func:`knowledge_partner_keys`).
 
 Every change writes an audit entry (``kb.db.audit``) in the same transaction: ``doc_id`` is
 ``partnergids:<key>``, ``partner_org`` the organisation's name. Functions take an open Session and flush; the
@@ -18,7 +19,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import JSON, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -26,8 +26,13 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from kb.db.audit import log_event
 from kb.db.models import Base, utcnow
 from kb.errors import KbError
+from kb.naming import organisation_key
+from kb.text import web_address
 
 AUDIT_PREFIX = "partnergids:"
+# Migration 0004 re-keyed the directory by organisation_key; two old entries that now share a key keep
+# both, the later one as "<key>~2" (a slug never holds "~").
+DUPLICATE_MARK = "~"
 MAX_NAME = 120
 MAX_DESCRIPTION = 800
 MAX_LABELS = 12
@@ -79,11 +84,6 @@ _SPACE = re.compile(r"\s+")
 
 class DirectoryError(KbError, ValueError):
     """A directory entry cannot be stored or found; the message (Dutch) says why and what to do."""
-
-
-def org_key(name: str | None) -> str:
-    """The key of an organisation: its name case-folded with whitespace collapsed (the one normalisation)."""
-    return _SPACE.sub(" ", name or "").strip().casefold()
 
 
 class DirectoryEntry(Base):
@@ -206,8 +206,7 @@ def _website(value: str | None) -> str | None:
         return None
     if "://" not in text:
         text = "https://" + text
-    parts = urlsplit(text)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or "." not in parts.netloc:
+    if web_address(text) is None:
         raise DirectoryError(f"'{value}' is geen geldig webadres: gebruik bijvoorbeeld https://www.voorbeeld.nl.")
     return text
 
@@ -239,15 +238,16 @@ def list_entries(session: Session) -> list[DirectoryEntry]:
 
 
 def get_entry(session: Session, name_or_key: str) -> DirectoryEntry | None:
-    """The entry for this organisation name (any case or spacing), or None."""
-    key = org_key(name_or_key)
-    return session.get(DirectoryEntry, key) if key else None
+    """The entry with this key, or for this organisation name (any case, accents or spacing), or None."""
+    if not (name_or_key or "").strip():
+        return None
+    return session.get(DirectoryEntry, name_or_key) or session.get(DirectoryEntry, organisation_key(name_or_key))
 
 
 def knowledge_partner_keys(partners: Iterable[str | None]) -> set[str]:
     """The keys of the organisations behind these documents' ``partner`` fields (has documents ⇒ knowledge
     partner): pass ``[r.partner for r in store.list_documents()]``."""
-    return {org_key(p) for p in partners if org_key(p)}
+    return {organisation_key(p) for p in partners if organisation_key(p)}
 
 
 # ------------------------------------------------------------------------------------ changes
@@ -265,7 +265,7 @@ def _audit(session: Session, entry_key: str, name: str, action: str, detail: str
 def add_entry(session: Session, data: EntryData, username: str | None = None) -> DirectoryEntry:
     """Add an organisation; a second entry for the same name (any case or spacing) is refused."""
     clean = data.cleaned()
-    key = org_key(clean.name)
+    key = organisation_key(clean.name)
     existing = session.get(DirectoryEntry, key)
     if existing is not None:
         raise DirectoryError(
@@ -291,7 +291,7 @@ def update_entry(session: Session, name_or_key: str, data: EntryData, username: 
     if entry is None:
         raise DirectoryError(f"'{name_or_key}' staat niet in de partnergids.")
     clean = data.cleaned()
-    if org_key(clean.name) != entry.org_key:
+    if organisation_key(clean.name) != entry.org_key.split(DUPLICATE_MARK)[0]:
         raise DirectoryError(
             f"De naam '{clean.name}' hoort bij een andere organisatie dan '{entry.name}': "
             "voeg die als nieuwe organisatie toe, of verwijder deze vermelding."

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 
 from kb.db.models import REVIEW_STATUSES, Conversation, Exchange, Feedback, Review, as_utc, utcnow
 from kb.errors import KbError
+from kb.source_record import CITATION_DB_KEYS, DB_KEYS, SourceRecord
 
-SOURCE_KEYS: tuple[str, ...] = ("doc_id", "chunk_id", "title", "section", "score", "rank")
-CITATION_KEYS: tuple[str, ...] = ("n", "doc_id", "chunk_id", "section", "quote")
+SOURCE_KEYS: tuple[str, ...] = DB_KEYS
+CITATION_KEYS: tuple[str, ...] = ("n", *CITATION_DB_KEYS, "quote")
 
 
 class HistoryError(KbError, ValueError):
@@ -50,6 +51,8 @@ def _records(items: Iterable[Any], keys: Sequence[str]) -> list[dict[str, Any]]:
     """Mappings or objects (dataclasses, pydantic models) to JSON-safe dicts with exactly ``keys``."""
     out = []
     for item in items:
+        if isinstance(item, SourceRecord):
+            item = item.to_db()
         record = {key: _field(item, key) for key in keys}
         for key, value in record.items():
             if isinstance(value, np.generic):  # numpy scalars are not JSON serialisable
@@ -72,11 +75,11 @@ def record_exchange(
     citations: Iterable[Any] = (),
     now: datetime | None = None,
 ) -> Exchange:
-    """Store one question and its answer.
+    r"""Store one question and its answer.
 
-    ``sources`` and ``citations`` may be dicts or objects with the attributes of
-    :data:`SOURCE_KEYS` / :data:`CITATION_KEYS`; missing keys become None, and a missing source
-    ``rank`` becomes its 1-based position.
+    ``sources`` and ``citations`` may be :class:`~kb.source_record.SourceRecord`\ s, dicts or objects with
+    the attributes of :data:`SOURCE_KEYS` / :data:`CITATION_KEYS`; missing keys become None, and a missing
+    source ``rank`` becomes its 1-based position.
     """
     if session.get(Conversation, conversation_id) is None:
         raise HistoryError(f"Gesprek {conversation_id} bestaat niet: start eerst een gesprek.")
@@ -303,13 +306,7 @@ def _safe_text(value: str | None) -> str:
 
 
 def _sources_text(sources: Sequence[Mapping[str, Any]]) -> str:
-    parts = []
-    for source in sources:
-        label = str(source.get("title") or source.get("doc_id") or "?")
-        if source.get("section"):
-            label += f" — {source['section']}"
-        parts.append(label)
-    return " | ".join(parts)
+    return " | ".join(SourceRecord.from_db(source).to_csv_cell() for source in sources)
 
 
 def export_csv(rows: Iterable[ExchangeRow], delimiter: str = ",") -> str:

@@ -3,8 +3,8 @@ normalisation, retrieval and answer scores, runners and Markdown reports. Everyt
 and callables; no model or store is needed."""
 
 from kb.evaluation.citations import (
-    Citation,
     CitationError,
+    ExpectedCitation,
     chunk_matches_any,
     citation_matches,
     citation_problem,
@@ -35,9 +35,9 @@ __all__ = [
     "AnswerResult",
     "AnswerRun",
     "AnswerScores",
-    "Citation",
     "CitationError",
     "EvalQuestion",
+    "ExpectedCitation",
     "QuestionFileError",
     "RetrievalReport",
     "RetrievalResult",

@@ -51,8 +51,9 @@ def _clean_heading(heading: str) -> str:
 
 
 @dataclass(frozen=True)
-class Citation:
-    """A parsed citation: ``file`` is set for section and file citations, ``heading`` for article and
+class ExpectedCitation:
+    """A benchmark question's citation, parsed (not :class:`kb.answering.types.Citation`, a marker [n] in an
+    answer): ``file`` is set for section and file citations, ``heading`` for article and
     section citations."""
 
     kind: CitationKind
@@ -75,7 +76,7 @@ def heading_matches(heading: str, target: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def parse_citation(text: str) -> Citation:
+def parse_citation(text: str) -> ExpectedCitation:
     """Read a citation; raises :class:`CitationError` when it is empty or a ``§`` has nothing on one side."""
     if not isinstance(text, str):
         raise CitationError(f"Een bronverwijzing moet tekst zijn, niet {type(text).__name__}.")
@@ -83,7 +84,7 @@ def parse_citation(text: str) -> Citation:
     if not c:
         raise CitationError("Lege bronverwijzing; verwacht 'art. …', 'BESTAND.md § …' of 'BESTAND.md'.")
     if c.startswith(ARTICLE_PREFIX):
-        return Citation("article", c, heading=c)
+        return ExpectedCitation("article", c, heading=c)
     if "§" in c:
         left, _, right = c.partition("§")
         name, heading = file_name(left), clean(right)
@@ -91,8 +92,8 @@ def parse_citation(text: str) -> Citation:
             raise CitationError(
                 f"Bronverwijzing '{c}' is onvolledig: verwacht 'BESTAND.md § kop' met aan beide kanten van § tekst."
             )
-        return Citation("section", c, file=name, heading=heading)
-    return Citation("file", c, file=file_name(c))
+        return ExpectedCitation("section", c, file=name, heading=heading)
+    return ExpectedCitation("file", c, file=file_name(c))
 
 
 def citation_problem(text: str) -> str | None:

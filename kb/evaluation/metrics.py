@@ -9,7 +9,6 @@ on the answerable questions the share wrongly refused. Rates over an empty group
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any, TypeVar
 from kb.evaluation.citations import chunk_matches_any
 from kb.evaluation.normalize import missing_facts
 from kb.evaluation.questions import QUESTION_TYPES, EvalQuestion
+from kb.stats import median, percentile
 
 DEFAULT_KS: tuple[int, ...] = (1, 5, 10)
 
@@ -93,7 +93,7 @@ class Timing:
             return cls(0, None, None, None, None)
         return cls(
             n=len(seconds),
-            median=statistics.median(seconds),
+            median=median(seconds),
             p95=percentile(seconds, 95),
             mean=statistics.fmean(seconds),
             max=max(seconds),
@@ -101,16 +101,6 @@ class Timing:
 
     def to_dict(self) -> dict[str, Any]:
         return {"n": self.n, "median_s": self.median, "p95_s": self.p95, "mean_s": self.mean, "max_s": self.max}
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile with linear interpolation between closest ranks (as numpy's default)."""
-    if not values:
-        raise ValueError("percentiel van een lege reeks")
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100.0
-    low, high = math.floor(pos), math.ceil(pos)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
 def _rate(hits: int, n: int) -> float | None:

@@ -23,11 +23,11 @@ from kb.db.directory import (
     knowledge_partner_keys,
     list_entries,
     load_starter,
-    org_key,
     remove_entry,
     update_entry,
 )
 from kb.db.engine import session_scope
+from kb.naming import organisation_key
 
 if TYPE_CHECKING:
     from kb.store import DocumentRecord, KnowledgeStore
@@ -104,7 +104,7 @@ class DirectoryService:
     def _doc_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for record in self._documents():
-            key = org_key(record.partner)
+            key = organisation_key(record.partner)
             counts[key] = counts.get(key, 0) + 1
         return counts
 
@@ -132,8 +132,10 @@ class DirectoryService:
 
     def documents_of(self, name: str) -> list[DocumentRecord]:
         """The documents of this organisation in the store, by title."""
-        key = org_key(name)
-        return sorted((r for r in self._documents() if org_key(r.partner) == key), key=lambda r: r.title.casefold())
+        key = organisation_key(name)
+        return sorted(
+            (r for r in self._documents() if organisation_key(r.partner) == key), key=lambda r: r.title.casefold()
+        )
 
     def own_entry(self, principal: Principal) -> EntryView | None:
         """A partner's own organisation's entry (None when it is not in the directory yet)."""

@@ -8,6 +8,7 @@ import threading
 import bm25s
 import numpy as np
 
+from kb.naming import organisation_key
 from kb.retrieval.dutch_text import DutchAnalyzer, article_tokens
 from kb.retrieval.types import NO_FILTERS, SearchFilters
 from kb.store import KnowledgeStore, StoredChunk
@@ -30,7 +31,7 @@ class LexicalIndex:
             for ref in set(article_tokens(" ".join(chunk.section))):
                 self.by_reference.setdefault(ref, []).append(i)
         self._topics = np.array([c.topic for c in chunks], dtype=object)
-        self._partners = np.array([c.partner.casefold() for c in chunks], dtype=object)
+        self._partners = np.array([organisation_key(c.partner) for c in chunks], dtype=object)
 
     def positions(self) -> dict[str, int]:
         """Chunk id → its row in :meth:`scores`."""
@@ -62,7 +63,7 @@ class LexicalIndex:
         if filters.topic:
             keep &= self._topics == filters.topic
         if filters.partner:
-            keep &= self._partners == filters.partner.casefold()
+            keep &= self._partners == organisation_key(filters.partner)
         return keep
 
     def referenced(self, query: str, filters: SearchFilters = NO_FILTERS) -> list[StoredChunk]:

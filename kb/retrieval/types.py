@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kb.source_record import SourceRecord
 from kb.store import StoredChunk
 
 
@@ -44,19 +45,5 @@ class Hit:
     signals: dict[str, float] = field(default_factory=dict)  # per-retriever scores, for support staff
 
     def to_dict(self) -> dict[str, Any]:
-        c = self.chunk
-        return {
-            "rank": self.rank,
-            "score": round(float(self.score), 6),
-            "doc_id": c.doc_id,
-            "chunk_id": c.chunk_id,
-            "source": c.source,
-            "title": c.title,
-            "partner": c.partner,
-            "topic": c.topic,
-            "section": list(c.section),
-            "page": c.page_start,
-            "page_end": c.page_end,
-            "text": c.text,
-            "signals": {k: round(float(v), 6) for k, v in self.signals.items()},
-        }
+        """The hit as JSON (``kb search --json``, ``kb serve``, LangChain metadata): :meth:`SourceRecord.to_json`."""
+        return SourceRecord.from_hit(self).to_json()

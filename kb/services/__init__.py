@@ -12,6 +12,7 @@ from kb.documents import DocumentMetadata, DocumentNotFoundError, DocumentServic
 from kb.services.auth import AuthService
 from kb.services.chat import ChatService
 from kb.services.review import ReviewService
+from kb.source_record import SourceRecord
 
 __all__ = [
     "AuthService",
@@ -22,4 +23,5 @@ __all__ = [
     "ExchangeFilter",
     "ExchangeRow",
     "ReviewService",
+    "SourceRecord",
 ]

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 
 from kb.access import Principal
-from kb.db.directory import AUDIT_PREFIX, SUGGESTED_KINDS, SUGGESTED_TOPICS, DirectoryError, EntryData, org_key
+from kb.db.directory import AUDIT_PREFIX, SUGGESTED_KINDS, SUGGESTED_TOPICS, DirectoryError, EntryData
+from kb.naming import organisation_key
 from kb.partners.directory import DirectoryService, EntryView
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ __all__ = [
     "EntryData",
     "EntryView",
     "PartnersService",
-    "org_key",
+    "organisation_key",
 ]
 
 

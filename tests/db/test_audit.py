@@ -47,6 +47,15 @@ def test_log_and_list_events(engine: Engine) -> None:
         assert list_events(s, username="niemand") == []
 
 
+def test_a_partner_sees_the_events_of_every_spelling_of_their_organisation(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        for i, name in enumerate(("Coöperatie Noord", "cooperatie  noord", "Coöperatie Zuid")):
+            log_event(s, username="wijk", action="add", doc_id=f"d{i}", partner_org=name, at=T0 + timedelta(hours=i))
+    with session_scope(engine) as s:
+        assert [e.doc_id for e in list_events(s, partner_org="COOPERATIE NOORD")] == ["d1", "d0"]
+        assert list_events(s, partner_org="Noord") == []
+
+
 def test_unknown_action_is_refused(engine: Engine) -> None:
     with session_scope(engine) as s, pytest.raises(ValueError, match="Onbekende actie"):
         log_event(s, username="anna", action="edit", doc_id="gids-vve")

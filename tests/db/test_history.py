@@ -307,3 +307,12 @@ def test_group_similar_threshold_and_edges() -> None:
     assert group_similar([], _keyword_embed) == []
     with pytest.raises(ValueError, match="verwacht"):
         group_similar(["a", "b"], lambda texts: np.ones((1, 3)))
+
+
+def test_record_exchange_stores_source_records_as_their_database_form(session) -> None:
+    from kb.source_record import SourceRecord
+
+    conv = start_conversation(session)
+    record = SourceRecord("d", "d:1", "Gids", ("Deel", "Stuk"), rank=1, score=0.5)
+    exchange = record_exchange(session, conv.id, "Vraag?", "Antwoord.", sources=[record])
+    assert exchange.sources == [record.to_db()] and exchange.sources[0]["section"] == "Deel > Stuk"

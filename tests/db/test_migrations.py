@@ -14,10 +14,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from kb.config import get_settings
@@ -273,3 +274,77 @@ def test_downgrade_to_base_and_back(engine: Engine) -> None:
     assert set(inspect(engine).get_table_names()) == {"alembic_version"}
     upgrade(engine)
     _assert_schema_matches_models(engine)
+
+
+# --- 0004: one organisation key -----------------------------------------------------------------
+
+
+def test_0004_rekeys_the_directory_and_its_audit_by_organisation_key(db_url: str) -> None:
+    """A database at 0003 (directory keyed by case-folded name) keeps working after the upgrade: every entry,
+    its audit history and the document register's organisations answer to ``organisation_key``."""
+    from kb.db.directory import get_entry, update_entry
+    from kb.db.engine import create_db_engine, upgrade
+    from kb.db.models import Organisation
+    from kb.naming import organisation_key
+    from kb.partners.directory import EntryData
+
+    old = create_db_engine(db_url)
+    upgrade(old, "0003")
+    t0, t1, t2 = (datetime(2026, 11, day, 9, 0, tzinfo=UTC) for day in (1, 2, 3))
+    rows = [  # old keys: case-folded names; the last two share the new key "stichting-a-b"
+        ("nederland zorgt voor elkaar", "Nederland Zorgt Voor Elkaar", t0),
+        ("strasse wijk", "Straße Wijk", t0),
+        ("stichting a&b", "Stichting A&B", t1),
+        ("stichting a b", "Stichting A B", t2),
+    ]
+    with old.begin() as conn:
+        for key, name, at in rows:
+            conn.execute(
+                text(
+                    "INSERT INTO partner_directory (org_key, name, description, topics, kinds, created_at,"
+                    " updated_at) VALUES (:k, :n, '', '[]', '[]', :t, :t)"
+                ),
+                {"k": key, "n": name, "t": at},
+            )
+        for doc_id in ("partnergids:nederland zorgt voor elkaar", "partnergids:opgeheven club", "gids-vve"):
+            conn.execute(
+                text("INSERT INTO audit_events (at, action, doc_id) VALUES (:t, 'add', :d)"), {"t": t0, "d": doc_id}
+            )
+        conn.execute(
+            text("INSERT INTO organisations (key, name, created_at) VALUES ('strae-wijk', 'Straße Wijk', :t)"),
+            {"t": t0},
+        )
+    old.dispose()
+
+    engine = init_db(db_url)
+    _assert_schema_matches_models(engine)
+    with session_scope(engine) as s:
+        keys = dict(s.execute(text("SELECT name, org_key FROM partner_directory")).all())
+        assert keys == {
+            "Nederland Zorgt Voor Elkaar": "nederland-zorgt-voor-elkaar",
+            "Straße Wijk": "strasse-wijk",
+            "Stichting A&B": "stichting-a-b",  # added first: it gets the key
+            "Stichting A B": "stichting-a-b~2",  # kept, under a key of its own
+        }
+        assert get_entry(s, "nederland  zorgt voor elkaar").name == "Nederland Zorgt Voor Elkaar"
+        assert get_entry(s, "STRASSE WIJK").name == "Straße Wijk"
+        assert get_entry(s, "stichting-a-b~2").name == "Stichting A B"
+        # the duplicate can still be edited under its own name
+        assert update_entry(s, "stichting-a-b~2", EntryData(name="Stichting A B", description="Ja.")) == [
+            "beschrijving"
+        ]
+        audit = s.execute(text("SELECT doc_id FROM audit_events ORDER BY id")).scalars().all()
+        assert audit[:3] == ["partnergids:nederland-zorgt-voor-elkaar", "partnergids:opgeheven-club", "gids-vve"]
+        assert s.scalars(select(Organisation.key)).all() == [organisation_key("Straße Wijk")] == ["strasse-wijk"]
+    dispose_engines()
+
+    # and back: the case-folded keys return
+    back = create_db_engine(db_url)
+    with back.begin() as conn:
+        cfg = alembic_config(back.url)
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003")
+    with back.connect() as conn:
+        keys = set(conn.execute(text("SELECT org_key FROM partner_directory")).scalars())
+        assert {"nederland zorgt voor elkaar", "strasse wijk", "stichting a&b", "stichting a b"} == keys
+    back.dispose()

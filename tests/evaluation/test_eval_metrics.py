@@ -5,7 +5,6 @@ from kb.evaluation.metrics import (
     RetrievalRun,
     RetrievedItem,
     first_match_rank,
-    percentile,
     score_answers,
     score_retrieval,
 )
@@ -87,13 +86,6 @@ def test_timing_covers_every_query():
     assert t.median == 3.0
     assert t.p95 == pytest.approx(8.8)  # linear between 4 and 10 at position 3.8
     assert t.max == 10.0
-
-
-def test_percentile():
-    assert percentile([5.0], 95) == 5.0
-    assert percentile([1, 2, 3, 4], 50) == 2.5
-    with pytest.raises(ValueError):
-        percentile([], 50)
 
 
 def test_retrieval_report_to_dict_and_empty_groups():

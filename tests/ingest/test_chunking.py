@@ -1,6 +1,6 @@
 from itertools import pairwise
 
-from ingest.chunking import SectionChunker, embedding_header, split_sentences
+from ingest.chunking import SectionChunker, embedding_header
 from ingest.document import Block, ParsedDocument
 
 
@@ -82,9 +82,3 @@ def test_pdf_page_ranges():
 
 def test_embedding_text_starts_with_title_and_path():
     assert embedding_header("Gids", ("Gids", "Deel", "Stuk")) == "Gids > Deel > Stuk"
-
-
-def test_split_sentences_keeps_article_references():
-    parts = split_sentences("Zie art. 2:26 BW. Het bestuur beslist. Daarna de vergadering.")
-    assert parts[0].startswith("Zie art. 2:26 BW")
-    assert len(parts) == 3

@@ -23,20 +23,33 @@ from kb.db.directory import (
     knowledge_partner_keys,
     list_entries,
     load_starter,
-    org_key,
     remove_entry,
     update_entry,
 )
+from kb.naming import organisation_key
 from kb.partners.directory import DirectoryService
 from kb.partners.starter import read_starter
 
 STAFF = Principal("sanne", "staff")
 
 
-def test_org_key_casefolds_and_collapses_whitespace():
-    assert org_key("  Nederland\tZorgt  Voor\nElkaar ") == "nederland zorgt voor elkaar"
-    assert org_key("STRASSE") == org_key("straße")
-    assert org_key(None) == "" == org_key("   ")
+def test_the_directory_keys_organisations_as_the_document_register_does():
+    assert organisation_key("  Nederland\tZorgt  Voor\nElkaar ") == "nederland-zorgt-voor-elkaar"
+    assert organisation_key("STRASSE") == organisation_key("straße")
+    assert organisation_key("Coöperatie Dorp & Zorg") == organisation_key("cooperatie dorp zorg")
+    assert organisation_key(None) == "" == organisation_key("   ")
+
+
+def test_an_entry_is_found_by_key_or_by_any_spelling_of_its_name(engine: Engine):
+    with session_scope(engine) as session:
+        add_entry(session, EntryData(name="Coöperatie Dorp & Zorg"), "sanne")
+    with session_scope(engine) as session:
+        for spelling in ("cooperatie-dorp-zorg", "COOPERATIE dorp zorg", " Coöperatie Dorp  &  Zorg "):
+            entry = get_entry(session, spelling)
+            assert entry is not None and entry.name == "Coöperatie Dorp & Zorg", spelling
+        assert get_entry(session, "Dorp en Zorg") is None and get_entry(session, "  ") is None
+        with pytest.raises(DirectoryError, match="staat al in de partnergids"):
+            add_entry(session, EntryData(name="Cooperatie Dorp Zorg"))
 
 
 def test_add_normalises_and_audits_in_the_same_transaction(engine: Engine):
@@ -51,14 +64,14 @@ def test_add_normalises_and_audits_in_the_same_transaction(engine: Engine):
             ),
             "sanne",
         )
-        assert entry.org_key == "steunpunt zorginitiatieven" and entry.name == "Steunpunt Zorginitiatieven"
+        assert entry.org_key == "steunpunt-zorginitiatieven" and entry.name == "Steunpunt Zorginitiatieven"
         assert entry.topics == ["zorg", "welzijn"] and entry.website == "https://zorg.example.org"
         assert entry.email == "hulp@zorg.example.org"
     with session_scope(engine) as session:
         (event,) = list_events(session)
         assert (event.action, event.doc_id, event.partner_org, event.username) == (
             "add",
-            AUDIT_PREFIX + "steunpunt zorginitiatieven",
+            AUDIT_PREFIX + "steunpunt-zorginitiatieven",
             "Steunpunt Zorginitiatieven",
             "sanne",
         )
@@ -185,7 +198,7 @@ def test_knowledge_partner_follows_from_the_documents_not_from_stored_state(engi
     assert [d.title for d in service.documents_of(CARE)] == ["Zorg in de wijk"]
     store.records.clear()  # the documents go: the same entry is no knowledge partner any more
     assert not service.entry(CARE.lower()).is_knowledge_partner
-    assert knowledge_partner_keys(["A  b", None, ""]) == {"a b"}
+    assert knowledge_partner_keys(["A  b", None, ""]) == {"a-b"}
 
 
 SMALL_VILLAGES_NAME = SMALL_DIRECTORY[0].name
@@ -205,4 +218,4 @@ def test_only_staff_change_the_directory(engine: Engine):
     view = service.add(STAFF, SMALL_DIRECTORY[1])
     assert view.name == CARE and service.own_entry(partner) == view
     with session_scope(engine) as session:
-        assert session.scalars(select(DirectoryEntry.org_key)).all() == [org_key(CARE)]
+        assert session.scalars(select(DirectoryEntry.org_key)).all() == [organisation_key(CARE)]

@@ -10,14 +10,15 @@ import pytest
 from small_directory import CARE, ENERGY, SMALL_DIRECTORY, SMALL_VILLAGES
 
 from kb.config import Settings
-from kb.db.directory import DirectoryEntry, EntryData, org_key
+from kb.db.directory import DirectoryEntry, EntryData
 from kb.embeddings import Embedder, get_embedder
 from kb.models.installed import is_installed
+from kb.naming import organisation_key
 from kb.partners.matching import OrganisationProfile, PartnerMatcher, directory_revision, why_text
 
 
 def profiles(entries: list[EntryData] = SMALL_DIRECTORY) -> list[OrganisationProfile]:
-    rows = [DirectoryEntry(org_key=org_key(e.name), **vars(e.cleaned())) for e in entries]
+    rows = [DirectoryEntry(org_key=organisation_key(e.name), **vars(e.cleaned())) for e in entries]
     return [OrganisationProfile.from_entry(r) for r in rows]
 
 

@@ -63,8 +63,8 @@ def texts(at) -> str:
 def test_staff_changes_an_entry_and_the_change_is_audited(env, app_test):
     at = open_page(app_test, env.staff_token)
     assert at.title[0].value == "Partnergids"
-    at.selectbox(key="partners_edit_choice").select("steunpunt buurtbatterij").run()
-    prefix = "edit_steunpunt buurtbatterij"
+    at.selectbox(key="partners_edit_choice").select("steunpunt-buurtbatterij").run()
+    prefix = "edit_steunpunt-buurtbatterij"
     assert at.text_input(key=f"{prefix}_phone").value == "0800-2222"
     at.text_input(key=f"{prefix}_phone").input("0800-3333")
     at.text_input(key=f"{prefix}_kinds").input("buurtbatterij, energiecoöperatie")
@@ -98,17 +98,17 @@ def test_staff_adds_an_entry_and_bad_input_gets_a_dutch_error(env, app_test):
 
 def test_staff_removes_an_entry_after_confirming(env, app_test):
     at = open_page(app_test, env.staff_token)
-    at.selectbox(key="partners_edit_choice").select("steunpunt buurtbatterij").run()
-    assert at.button(key="partners_remove_steunpunt buurtbatterij").disabled
-    at.checkbox(key="partners_confirm_steunpunt buurtbatterij").check().run()
-    at.button(key="partners_remove_steunpunt buurtbatterij").click().run()
+    at.selectbox(key="partners_edit_choice").select("steunpunt-buurtbatterij").run()
+    assert at.button(key="partners_remove_steunpunt-buurtbatterij").disabled
+    at.checkbox(key="partners_confirm_steunpunt-buurtbatterij").check().run()
+    at.button(key="partners_remove_steunpunt-buurtbatterij").click().run()
     assert f"{BATTERY} is uit de partnergids gehaald." in texts(at)
     with session_scope(env.engine) as session:
         assert get_entry(session, BATTERY) is None
 
 
 def test_a_link_opens_an_entry_with_its_contact_routes_for_a_volunteer(env, app_test):
-    at = open_page(app_test, org="steunpunt buurtbatterij")
+    at = open_page(app_test, org="steunpunt buurtbatterij")  # a link from before the keys became slugs still opens it
     shown = texts(at)
     assert "Helpt coöperaties met een buurtbatterij" in shown
     assert "E-mail: batterij@example.org" in shown and "Telefoon: 0800-2222" in shown
@@ -170,7 +170,4 @@ def test_a_source_card_links_to_the_partners_entry(env, app_test):
     assert not at.exception
     page_links = list(at.get("page_link"))
     assert any(f"Over {PARTNER_A} in de partnergids" in el.proto.label for el in page_links)
-    assert any(
-        "org=buurtkracht+oost" in el.proto.query_string or "org=buurtkracht%20oost" in el.proto.query_string
-        for el in page_links
-    )
+    assert any("org=buurtkracht-oost" in el.proto.query_string for el in page_links)
