@@ -30,6 +30,7 @@ from ui.components import (
     render_source_card,
     render_text,
     rich_text,
+    scrollable_tables,
     show_full_text,
     topic_label,
 )
@@ -504,6 +505,7 @@ def render() -> None:
         )
         st.button("Nieuw gesprek", on_click=new_conversation, icon=":material/add_comment:")
         render_recent()
+        scrollable_tables()
 
     st.title("Vraag het SamenWeten")
     st.caption(DISCLAIMER)

@@ -587,6 +587,12 @@ def dutch_file_uploader_text(max_mb: float) -> None:
     )
 
 
+def scrollable_tables() -> None:
+    """A wide table (a guide's comparison table in a source card) scrolls sideways within its own width
+    instead of running off a phone's screen: our own fixed CSS."""
+    st.html('<style>[data-testid="stMarkdownContainer"] table{display:block;max-width:100%;overflow-x:auto}</style>')
+
+
 # ------------------------------------------------------------------------------------ partner directory
 PARTNERS_PAGE = "ui/partners.py"
 CONTACT_LABELS = {"website": "Website", "email": "E-mail", "phone": "Telefoon", "opening_hours": "Bereikbaar"}
