@@ -295,7 +295,7 @@ def answer_markdown(text: str, sources: Sequence[SourceView] = ()) -> str:
             continue
         flush()
         lead = match.group("lead").strip()
-        lead = re.sub(r"^[-*•]\s+", "", lead).rstrip(" :") or (match.group("label") or "").strip()
+        lead = re.sub(r"^[-*•](?:\s+|$)", "", lead).rstrip(" :") or (match.group("label") or "").strip()
         marks = " ".join(f"\\[{n}\\]" for n in _MARK.findall(match.group("marks")))
         blocks.append((f"**{escape_markdown(lead)}** " if lead else "") + marks + "\n\n" + as_block_quote(structured))
     flush()
