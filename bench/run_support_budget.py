@@ -1,4 +1,5 @@
-"""How short can "Meer uit de bronnen" be? The supporting lines' word budget, chosen by cross-validation.
+"""How short can "Meer uit de bronnen" be? The supporting lines' word budget, chosen by cross-validation;
+and the answer before/after a change of the extractive answerer, on the same retrieved sources.
 
 Every dev question (140, bench store) and starter question (66, bench corpus + starter KB) is answered once by
 the real pipeline (refusal off); the extractive answerer's selected passages and lead are recorded. Only the
@@ -7,12 +8,19 @@ is the key-fact rate and the length. Per fold, the smallest budget whose key-fac
 folds is at least that of whole supporting passages is chosen and scored on the held-out fold (the refusal
 model fitted on the training folds as in ``bench/cv_answers.py``).
 
+``--before path/to/extractive.py``: an earlier version of ``kb/answering/extractive.py`` (e.g. from
+``git show main:kb/answering/extractive.py``) answers the same questions from the same sources, and both are
+scored the same way (5-fold CV, refusal model per fold): key facts, cites, refusals, answer length. Its passage
+selection must be the same as now (only the lead and the composing may differ), so its citations are these.
+
     flock /tmp/samenweten-cpu.lock .venv/bin/python bench/run_support_budget.py [--store …] [--combined-store …]
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -25,7 +33,7 @@ from bench.cv_data import CACHE, SHARED, open_store  # noqa: E402
 from bench.run_cv_bench import cpu_line  # noqa: E402
 from kb.answering import extractive  # noqa: E402
 from kb.answering.answerability import fit_model  # noqa: E402
-from kb.evaluation import load_questions  # noqa: E402
+from kb.evaluation import AnswerRun, RetrievedItem, load_questions, score_answers  # noqa: E402
 from kb.evaluation.folds import spread, stratified_folds, train_test  # noqa: E402
 from kb.evaluation.normalize import missing_facts  # noqa: E402
 from kb.evaluation.questions import EvalQuestion  # noqa: E402
@@ -46,6 +54,7 @@ def record(kb, questions: list[EvalQuestion]) -> list[tuple[dict, dict]]:
         calls.append(
             {
                 "answerer": self,
+                "hits": list(hits),
                 "question": question,
                 "shown": [hits[i] for i in order],
                 "quotes": [extractive.Quote(new_number[q.n], q.text) for q in quotes],
@@ -66,10 +75,88 @@ def record(kb, questions: list[EvalQuestion]) -> list[tuple[dict, dict]]:
             answer = assistant.ask(q.question).complete()
             retrieved = sorted(answer.hits, key=lambda h: h.rank)
             features = assistant.evidence(answer.standalone_query, retrieved)
-            out.append((features, calls[before] if len(calls) > before else {}))
+            call = calls[before] if len(calls) > before else {}
+            if call:
+                call["text"] = answer.text
+                call["cited"] = [RetrievedItem.from_hit(c.hit) for c in answer.citations]
+            out.append((features, call))
     finally:
         extractive.ExtractiveAnswerer.stream = original  # type: ignore[method-assign]
         assistant.settings = settings
+    return out
+
+
+def before_text(module, call: dict) -> str:
+    """The answer the earlier answerer gives from the same sources."""
+    if not call:
+        return ""
+    old = copy.copy(call["answerer"])
+    old.__class__ = module.ExtractiveAnswerer
+    pieces, _, _ = old.stream(call["question"], call["hits"])
+    return "".join(pieces)
+
+
+def cv_scores(questions: list[EvalQuestion], recorded: list[tuple[dict, dict]], texts: list[str], folds) -> dict:
+    """Held-out key facts, cites, refusals (the refusal model fitted per fold, as in ``bench/cv_answers.py``)."""
+    features = [f for f, _ in recorded]
+    per_fold = []
+    for f in range(len(folds)):
+        train, test = train_test(folds, f)
+        model = fit_model([features[i] for i in train], [not questions[i].is_negative for i in train])
+        runs = []
+        for i in test:
+            refused = model.decide(features[i]).refused
+            cited = recorded[i][1].get("cited", [])
+            runs.append(
+                AnswerRun(
+                    questions[i],
+                    "Dat staat niet in de bronnen." if refused else texts[i],
+                    refused,
+                    [] if refused else cited,
+                    0.0,
+                )
+            )
+        r = score_answers(runs).overall
+        per_fold.append(
+            {
+                "key facts": r.must_contain,
+                "cites gold/acceptable": r.citation,
+                "negatives refused": r.refusal,
+                "wrongly refused": r.wrong_refusal,
+            }
+        )
+    return {k: spread([p[k] for p in per_fold]) for k in per_fold[0]}
+
+
+def compare(label: str, questions, recorded, folds, module) -> dict:
+    answerable = [i for i, q in enumerate(questions) if not q.is_negative]
+    versions = {
+        "before": [before_text(module, call) for _, call in recorded],
+        "after": [call.get("text", "") for _, call in recorded],
+    }
+    print(f"\n## {label}: before/after on the same sources (5-fold CV, held-out mean ± sd)\n")
+    print(
+        "| version | key facts | cites gold/acceptable | negatives refused | wrongly refused | key facts, no refusal | median chars | median text lines | median phone lines | median lead chars |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    out = {}
+    for name, texts in versions.items():
+        scores = cv_scores(questions, recorded, texts, folds)
+        ceiling = sum(not missing_facts(texts[i], questions[i].answer_must_contain) for i in answerable) / len(
+            answerable
+        )
+        lengths = [answer_length(texts[i]) for i in answerable]
+        med = {k: median([x[k] for x in lengths]) for k in lengths[0]}
+        print(
+            f"| {name} | {scores['key facts']} | {scores['cites gold/acceptable']} | {scores['negatives refused']} | "
+            f"{scores['wrongly refused']} | {ceiling:.3f} | {med['chars']} | {med['lines']} | {med['phone lines']} | {med['lead chars']} |"
+        )
+        out[name] = {
+            "scores": {k: str(v) for k, v in scores.items()},
+            "key facts, no refusal": ceiling,
+            "length": med,
+            "texts": dict(zip([q.id for q in questions], texts, strict=True)),
+        }
     return out
 
 
@@ -129,18 +216,31 @@ def main() -> int:
     ap.add_argument("--store", type=Path, default=CACHE / "store-bench")
     ap.add_argument("--combined-store", type=Path, default=CACHE / "store-combined")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--before", type=Path, help="an earlier kb/answering/extractive.py to compare with")
     args = ap.parse_args()
     print(cpu_line())
+    module = None
+    if args.before:
+        spec = importlib.util.spec_from_file_location("extractive_before", args.before)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
     out = {}
     dev = load_questions(SHARED / "dev.jsonl") + load_questions(SHARED / "dev-extra.jsonl")
-    out["dev"] = evaluate(
-        "dev (140), bench corpus", dev, record(open_store(args.store), dev), stratified_folds(dev, 5, seed=0)
-    )
+    dev_folds = stratified_folds(dev, 5, seed=0)
+    recorded = record(open_store(args.store), dev)
+    out["dev"] = evaluate("dev (140), bench corpus", dev, recorded, dev_folds)
+    if module:
+        out["dev_compare"] = compare("dev (140), bench corpus", dev, recorded, dev_folds, module)
     starter = load_questions(ROOT / "eval" / "starter.jsonl")
+    starter_folds = stratified_folds(starter, 5, seed=0)
     kb = open_store(args.combined_store, with_starter=True)
-    out["starter"] = evaluate(
-        "starter (66), bench corpus + starter KB", starter, record(kb, starter), stratified_folds(starter, 5, seed=0)
-    )
+    recorded = record(kb, starter)
+    out["starter"] = evaluate("starter (66), bench corpus + starter KB", starter, recorded, starter_folds)
+    if module:
+        out["starter_compare"] = compare(
+            "starter (66), bench corpus + starter KB", starter, recorded, starter_folds, module
+        )
     if args.json:
         args.json.write_text(json.dumps(out, ensure_ascii=False, indent=1))
     return 0

@@ -302,6 +302,32 @@ def answer_markdown(text: str, sources: Sequence[SourceView] = ()) -> str:
     return "\n\n".join(b for b in blocks if b)
 
 
+SUPPORT_HEADING = "Meer uit de bronnen:"  # prompts/extractive_support_nl.txt
+
+
+def split_support(text: str) -> tuple[str, str, str]:
+    """An extractive answer's lead, its supporting lines ("Meer uit de bronnen") and what follows them (a
+    version note); ``(text, "", "")`` for an answer without supporting lines (an LLM's, a refusal)."""
+    before, found, rest = str(text).replace("\r\n", "\n").partition(f"\n\n{SUPPORT_HEADING}\n")
+    if not found:
+        return str(text), "", ""
+    support, _, after = rest.partition("\n\n")
+    return before, support, after
+
+
+def render_answer(text: str, sources: Sequence[SourceView] = ()) -> None:
+    """The answer as a volunteer reads it on a phone: the lead in full, the supporting lines in a collapsed
+    "Meer uit de bronnen" (they carry the rest of the key facts, one tap away), then any version note."""
+    lead, support, after = split_support(text)
+    st.markdown(answer_markdown(lead, sources))
+    if support:
+        count = sum(1 for line in support.splitlines() if line.startswith("- "))
+        with st.expander(f"{SUPPORT_HEADING.rstrip(':')} ({count})", icon=":material/format_quote:"):
+            st.markdown(answer_markdown(support, sources))
+    if after:
+        st.markdown(answer_markdown(after, sources))
+
+
 def _structured_quote(quote: str, marks: str, by_number: dict[int, SourceView]) -> str | None:
     """The quote as it stands in its source, rendered with the source's structure; None when it is plain
     prose (or not found)."""

@@ -46,7 +46,7 @@ class ExtractiveAnswerer:
         lexical_weight: float = 0.4,
         rank_weight: float = 0.15,
         lead_words: int = 70,
-        support_words: int | None = 40,
+        support_words: int | None = None,
     ) -> None:
         self.embedder = embedder
         self.prompts = prompts
@@ -61,8 +61,9 @@ class ExtractiveAnswerer:
         self.chunk_count = chunk_count
         self.weights = (dense_weight, lexical_weight, rank_weight)
         self.lead_words = lead_words  # the lead (quoted answer sentences) stays within about this many words
-        # each supporting line ("Meer uit de bronnen") quotes its source's best sentences within about this many
-        # words: the whole passage stands in the source's card
+        # with a number, each supporting line ("Meer uit de bronnen") quotes only its source's best sentences
+        # within about this many words. Off by default: every budget lost key facts in cross-validation
+        # (bench/run_support_budget.py, README); the app shows the supporting lines collapsed instead.
         self.support_words = support_words
 
     def select(self, question: str, hits: list[Hit]) -> list[Quote]:
