@@ -67,7 +67,7 @@ def topic_label(topic: str | None) -> str:
 
 
 HIGHLIGHT = "orange-background"
-SNIPPET_CHARS = 700
+SNIPPET_CHARS = 1300  # an opened card shows a whole chunk (KB_CHUNK_SIZE 1200): a table with the text it belongs to
 MIN_QUOTE_CHARS = 12
 
 

@@ -427,6 +427,8 @@ def open_card_with_table(message, title: str):
     cards = message.get_by_test_id("stExpander").filter(has_text=title)
     for i in range(cards.count()):
         card = cards.nth(i)
+        if card.locator("summary").inner_text().strip().startswith("Meer uit de bronnen"):
+            continue  # the collapsed supporting lines, not a source card
         card.locator("summary").click()
         with contextlib.suppress(Exception):
             card.locator("table").first.wait_for(timeout=3_000)

@@ -131,3 +131,13 @@ def test_answer_lines_in_the_lead_form_render_prose_plainly_and_lists_as_lists()
     # the list is a list (quoted from its source); a supporting line without a label has no bold "-" heading
     assert "> \\- de begroting" in out or "> - de begroting" in out, out
     assert "**\\-**" not in out and "**-**" not in out, out
+
+
+def test_a_card_shows_the_table_of_its_section_with_the_quoted_sentence():
+    # a chunk of about KB_CHUNK_SIZE: a table, text, and the quoted sentence at its end
+    table = "| | Vereniging | Stichting |\n|---|---|---|\n" + "".join(f"| Rij {i} | ja | nee |\n" for i in range(12))
+    text = table + "\n" + "Een vereniging heeft leden die samen beslissen over het doel. " * 9
+    text += "Een stichting heeft geen leden."
+    snippet = snippet_markdown(text, "Een stichting heeft geen leden.")
+    assert "| --- | --- | --- |" in snippet and "Rij 0" in snippet, snippet
+    assert ":orange-background[" in snippet
