@@ -295,8 +295,9 @@ def _key(text: str) -> str:
 
 
 def short_citation(hit: Hit) -> str:
-    """ "art. 2:34 BW" for a law article, else the document's title and section ("Gids — Oprichten"), each
-    cut at a word to at most ``_LABEL_PART`` characters (the source card names them in full)."""
+    """ "art. 2:34 BW" for a law article, else the document's title (cut at a word to at most ``_LABEL_PART``
+    characters; the source card names it in full) and section ("Gids — Oprichten"). The section stays whole:
+    it often names what the passage is about."""
     c = hit.chunk
     where = c.section[-1] if c.section else ""
     match = _ARTICLE_HEADING.match(where) if where else None
@@ -305,7 +306,7 @@ def short_citation(hit: Hit) -> str:
     title = _shortened(c.title)
     if not where or _key(where) == _key(c.title):
         return title
-    return f"{title} — {_shortened(where)}"
+    return f"{title} — {' '.join(where.split())}"
 
 
 _LABEL_PART = 60

@@ -653,11 +653,20 @@ def test_label_is_title_dash_section_even_when_the_title_is_a_question():
     from kb.answering.extractive import short_citation
 
     label = short_citation(TABLE_HIT)
-    assert label == "Welke rechtsvorm past bij ons initiatief? — Wat is het verschil tussen vereniging, stichting en…"
+    assert (
+        label
+        == "Welke rechtsvorm past bij ons initiatief? — Wat is het verschil tussen vereniging, stichting en coöperatie?"
+    )
     assert "?, " not in label and "?:" not in label
-    # each part is cut at a word to at most 60 characters; the card names them in full
-    title, section = label.split(" — ")
-    assert len(title) <= 60 and len(section) <= 60 and section.endswith("…")
+    # a long title is cut at a word to at most 60 characters (the card names it in full); the section stays whole
+    long = hit(
+        1,
+        "Vennootschapsbelasting voor verenigingen, stichtingen en coöperaties in de buurt",
+        ("X", "Wanneer?"),
+        "Tekst.",
+    )
+    title, section = short_citation(long).split(" — ")
+    assert len(title) <= 60 and title.endswith("…") and " " not in title[-3:] and section == "Wanneer?"
 
 
 def test_the_answer_never_writes_question_mark_comma_or_colon_after_a_label(answerer):
