@@ -66,6 +66,22 @@ def lead_text(text: str) -> str:
     return text.split("\n\nMeer uit de bronnen", 1)[0]
 
 
+PHONE_LINE_CHARS = 40  # characters on one line of the chat column on a 390 px phone (the app's font)
+
+
+def answer_length(text: str) -> dict[str, int]:
+    """How long an answer reads: characters, non-empty text lines, and lines on a 390 px phone (each text
+    line wrapped at about ``PHONE_LINE_CHARS`` characters); the same for its lead."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    lead = lead_text(text)
+    return {
+        "chars": len(text),
+        "lines": len(lines),
+        "phone lines": sum(-(-len(line) // PHONE_LINE_CHARS) for line in lines),
+        "lead chars": len(lead),
+    }
+
+
 def run_answers_cv(
     kb, questions: list[EvalQuestion], folds: list[list[int]], write_model: bool = False, label: str = "dev (140)"
 ) -> dict:
@@ -131,6 +147,13 @@ def run_answers_cv(
         f" Words before the supporting passages: median {median(lead):.0f}, p90 {percentile(lead, 90):.0f}."
         f" Answer time median {median([a.seconds for a in answered]) * 1000:.0f} ms."
     )
+    lengths = [answer_length(a.text) for a in answered if not a.question.is_negative]
+    medians = {key: round(median([x[key] for x in lengths])) for key in lengths[0]} if lengths else {}
+    print(
+        f"Answer length (answerable, without refusal; median): {medians.get('chars', 0)} characters, "
+        f"{medians.get('lines', 0)} text lines, {medians.get('phone lines', 0)} lines on a 390 px phone "
+        f"(≈{PHONE_LINE_CHARS} characters a line); lead {medians.get('lead chars', 0)} characters."
+    )
     wrong = [
         (questions[i].id, outcomes[i]) for i in outcomes if outcomes[i] == "refuse" and not questions[i].is_negative
     ]
@@ -141,6 +164,8 @@ def run_answers_cv(
         "real_retrieval": real,
         "outcomes": {questions[i].id: o for i, o in outcomes.items()},
         "features": {a.question.id: a.features for a in answered},
+        "answer_length_median": medians,
+        "answers": {a.question.id: a.text for a in answered},
     }
     if write_model:
         model = fit_model([a.features for a in answered], [not a.question.is_negative for a in answered])

@@ -23,13 +23,14 @@ from ui import browser, resources
 from ui.components import (
     TOPIC_NL,
     SourceView,
-    answer_markdown,
     escape_markdown,
     local_time,
+    render_answer,
     render_help,
     render_source_card,
     render_text,
     rich_text,
+    scrollable_tables,
     show_full_text,
     topic_label,
 )
@@ -376,7 +377,7 @@ def render_refusal_help(entry: dict[str, Any], index: int) -> None:
 def render_assistant(entry: dict[str, Any], index: int, with_answer_text: bool = True) -> None:
     sources: list[SourceView] = entry.get("sources", [])
     if with_answer_text:
-        st.markdown(answer_markdown(entry["content"], sources))
+        render_answer(entry["content"], sources)
     for warning in entry.get("warnings", []):
         st.caption(":warning: " + escape_markdown(warning))
     render_help(entry.get("help") or [])
@@ -426,7 +427,8 @@ def _answer(question: str, topic: str | None) -> None:
             st.error("Er ging iets mis bij het beantwoorden van je vraag. " + escape_markdown(reason_for(exc)))
             return
         entry = assistant_entry(answer)
-        placeholder.markdown(answer_markdown(entry["content"], entry["sources"]))
+        with placeholder.container():
+            render_answer(entry["content"], entry["sources"])
         entry["exchange_id"] = _store(answer, topic)
         messages.append(entry)
         render_assistant(entry, len(messages) - 1, with_answer_text=False)
@@ -504,6 +506,7 @@ def render() -> None:
         )
         st.button("Nieuw gesprek", on_click=new_conversation, icon=":material/add_comment:")
         render_recent()
+        scrollable_tables()
 
     st.title("Vraag het SamenWeten")
     st.caption(DISCLAIMER)

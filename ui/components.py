@@ -66,7 +66,7 @@ def topic_label(topic: str | None) -> str:
 
 
 HIGHLIGHT = "orange-background"
-SNIPPET_CHARS = 700
+SNIPPET_CHARS = 1300  # an opened card shows a whole chunk (KB_CHUNK_SIZE 1200): a table with the text it belongs to
 MIN_QUOTE_CHARS = 12
 
 
@@ -288,11 +288,37 @@ def answer_markdown(text: str, sources: Sequence[SourceView] = ()) -> str:
             continue
         flush()
         lead = match.group("lead").strip()
-        lead = re.sub(r"^[-*•]\s+", "", lead).rstrip(" :") or (match.group("label") or "").strip()
+        lead = re.sub(r"^[-*•](?:\s+|$)", "", lead).rstrip(" :") or (match.group("label") or "").strip()
         marks = " ".join(f"\\[{n}\\]" for n in _MARK.findall(match.group("marks")))
         blocks.append((f"**{escape_markdown(lead)}** " if lead else "") + marks + "\n\n" + as_block_quote(structured))
     flush()
     return "\n\n".join(b for b in blocks if b)
+
+
+SUPPORT_HEADING = "Meer uit de bronnen:"  # prompts/extractive_support_nl.txt
+
+
+def split_support(text: str) -> tuple[str, str, str]:
+    """An extractive answer's lead, its supporting lines ("Meer uit de bronnen") and what follows them (a
+    version note); ``(text, "", "")`` for an answer without supporting lines (an LLM's, a refusal)."""
+    before, found, rest = str(text).replace("\r\n", "\n").partition(f"\n\n{SUPPORT_HEADING}\n")
+    if not found:
+        return str(text), "", ""
+    support, _, after = rest.partition("\n\n")
+    return before, support, after
+
+
+def render_answer(text: str, sources: Sequence[SourceView] = ()) -> None:
+    """The answer as a volunteer reads it on a phone: the lead in full, the supporting lines in a collapsed
+    "Meer uit de bronnen" (they carry the rest of the key facts, one tap away), then any version note."""
+    lead, support, after = split_support(text)
+    st.markdown(answer_markdown(lead, sources))
+    if support:
+        count = sum(1 for line in support.splitlines() if line.startswith("- "))
+        with st.expander(f"{SUPPORT_HEADING.rstrip(':')} ({count})", icon=":material/format_quote:"):
+            st.markdown(answer_markdown(support, sources))
+    if after:
+        st.markdown(answer_markdown(after, sources))
 
 
 def _structured_quote(quote: str, marks: str, by_number: dict[int, SourceView]) -> str | None:
@@ -578,6 +604,12 @@ def dutch_file_uploader_text(max_mb: float) -> None:
         f'{{content:"of sleep ze hierheen · maximaal {max_mb:g} MB per bestand";font-size:0.875rem}}'
         "</style>"
     )
+
+
+def scrollable_tables() -> None:
+    """A wide table (a guide's comparison table in a source card) scrolls sideways within its own width
+    instead of running off a phone's screen: our own fixed CSS."""
+    st.html('<style>[data-testid="stMarkdownContainer"] table{display:block;max-width:100%;overflow-x:auto}</style>')
 
 
 # ------------------------------------------------------------------------------------ partner directory

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -46,6 +47,7 @@ class ExtractiveAnswerer:
         rank_weight: float = 0.15,
         lead_words: int = 70,
         embed_units: bool = True,
+        support_words: int | None = None,
     ) -> None:
         self.embedder = embedder
         self.prompts = prompts
@@ -63,6 +65,10 @@ class ExtractiveAnswerer:
         # False: a chunk stored with only its own vector lends that vector to each of its units (no embedding
         # at answer time; the units are then told apart by word overlap and rank only)
         self.embed_units = embed_units
+        # with a number, each supporting line ("Meer uit de bronnen") quotes only its source's best sentences
+        # within about this many words. Off by default: every budget lost key facts in cross-validation
+        # (bench/run_support_budget.py, README); the app shows the supporting lines collapsed instead.
+        self.support_words = support_words
 
     def select(self, question: str, hits: list[Hit]) -> list[Quote]:
         # A document's introduction (text right under its title: "deze gids legt uit …") matches broadly but
@@ -166,10 +172,14 @@ class ExtractiveAnswerer:
 
     def lead(self, question: str, quotes: list[Quote], hits: list[Hit]) -> list[Quote]:
         """The one or two sentences that answer: the best sentences of the best quoted passage (and of the
-        next source when it also answers), whole, with the list that follows a colon; ≤ ~80 words."""
+        next source when it also answers), whole, with the list that follows a colon; ≤ ~80 words. A table is
+        never part of the lead (it does not fit a phone; its source card shows it), nor is one sentence of
+        more than twice the budget when a shorter one answers."""
         if not quotes:
             return []
         ranked = self._ranked_sentences(question, quotes)
+        fitting = [r for r in ranked if len(r[1].split()) <= 2 * self.lead_words]
+        ranked = fitting or ranked
         out: list[Quote] = []
         words = 0
         for n, sentence, _ in ranked:
@@ -188,23 +198,59 @@ class ExtractiveAnswerer:
         scored: list[tuple[int, str, float]] = []
         asks_number = bool(_ASKS_NUMBER.search(question))
         for rank, q in enumerate(quotes):
-            sentences = split_sentences(q.text, keep_lead_ins=True)
-            for pos, sentence in enumerate(sentences):
+            for pos, sentence in enumerate(prose_sentences(q.text)):
                 if len(sentence) < 15 or is_link_list(sentence):
                     continue
-                score = lexical_overlap(question, sentence) - 0.12 * rank - 0.02 * pos
-                if asks_number and _NUMBER.search(sentence):
-                    score += 0.15
-                scored.append((q.n, sentence, score))
+                scored.append(
+                    (q.n, sentence, _sentence_score(question, sentence, asks_number) - 0.12 * rank - 0.02 * pos)
+                )
         return sorted(scored, key=lambda t: -t[2])
 
-    def compose(self, quotes: list[Quote], hits: list[Hit], lead: list[Quote] | None = None) -> str:
+    def support_text(self, question: str, text: str) -> str:
+        """A supporting passage cut to its best whole sentences (at least one, within ``support_words``), in
+        source order; "…" where text is left out. Tables and lists of links are left out (the card shows
+        them) unless nothing else is left."""
+        sentences = [s for s in prose_sentences(text) if len(re.sub(r"\W", "", s)) >= 15 and not is_link_list(s)]
+        if not sentences:
+            return text
+        asks_number = bool(_ASKS_NUMBER.search(question))
+        best = sorted(
+            range(len(sentences)),
+            key=lambda i: -(_sentence_score(question, sentences[i], asks_number) - 0.02 * i),
+        )
+        keep: list[int] = []
+        words = 0
+        for i in best:
+            size = len(sentences[i].split())
+            if keep and words + size > (self.support_words or len(text)):
+                continue
+            keep.append(i)
+            words += size
+        keep.sort()
+        out = sentences[keep[0]]
+        for previous, i in pairwise(keep):
+            adjacent = f"{sentences[previous]} {sentences[i]}" in text
+            out += f"{' ' if adjacent else ' … '}{sentences[i]}"
+        return out
+
+    def compose(self, quotes: list[Quote], hits: list[Hit], lead: list[Quote] | None = None, question: str = "") -> str:
         """The lead sentences with short citations, then the supporting passages (without the lead's
-        sentences), then any version note. Numbers are those of ``quotes``/``lead`` (see :meth:`renumber`)."""
+        sentences; with a question, each cut to its best sentences), then any version note. A label
+        ("Gids — Sectie") is written once: a later line from the same place has only its [n]. Numbers are
+        those of ``quotes``/``lead`` (see :meth:`renumber`)."""
         lead = lead or []
         lines: list[str] = []
+        labelled: set[str] = set()
+
+        def label(n: int) -> str:
+            text = short_citation(hits[n - 1])
+            if text in labelled:
+                return ""
+            labelled.add(text)
+            return f" ({text})"
+
         for q in lead:
-            lines.append(f"“{q.text}” ({short_citation(hits[q.n - 1])}) [{q.n}]")
+            lines.append(f"“{q.text}”{label(q.n)} [{q.n}]")
         support: list[str] = []
         for q in quotes:
             text = q.text
@@ -212,7 +258,9 @@ class ExtractiveAnswerer:
                 text = _without(text, sentence)
             if not text:
                 continue
-            support.append(f"- {short_citation(hits[q.n - 1])}: “{text}” [{q.n}]")
+            if question and self.support_words:
+                text = self.support_text(question, text)
+            support.append(f"- “{text}”{label(q.n)} [{q.n}]")
         if lead and support:
             lines += ["", self.prompts.line("extractive_support_nl.txt"), *support]
         elif not lead:
@@ -241,7 +289,7 @@ class ExtractiveAnswerer:
         shown = [hits[i] for i in order]
         quotes = [Quote(new_number[q.n], q.text) for q in quotes]
         lead = [Quote(new_number[q.n], q.text) for q in lead]
-        text = self.compose(quotes, shown, lead)
+        text = self.compose(quotes, shown, lead, question)
         return iter(_pieces(text)), lead + quotes, order
 
 
@@ -263,17 +311,62 @@ def _key(text: str) -> str:
 
 
 def short_citation(hit: Hit) -> str:
-    """ "art. 2:34 BW" for a law article, else the document's title and section ("Gids, Oprichten")."""
+    """ "art. 2:34 BW" for a law article, else the document's title (cut at a word to at most ``_LABEL_PART``
+    characters; the source card names it in full) and section ("Gids — Oprichten"). The section stays whole:
+    it often names what the passage is about."""
     c = hit.chunk
     where = c.section[-1] if c.section else ""
     match = _ARTICLE_HEADING.match(where) if where else None
     if match and where.casefold().startswith("art"):
         return match.group(1).strip()
-    title = c.title if len(c.title) <= 60 else c.title[:57].rstrip() + "…"
+    title = _shortened(c.title)
     if not where or _key(where) == _key(c.title):
         return title
-    sep = " – " if title.endswith(("?", "!", ".", "…")) else ", "  # "Welke rechtsvorm past?, Wat …" reads badly
-    return f"{title}{sep}{where}"
+    return f"{title} — {' '.join(where.split())}"
+
+
+_LABEL_PART = 60
+
+
+def _shortened(text: str, size: int = _LABEL_PART) -> str:
+    """``text`` when it fits in ``size`` characters, else cut at the last word that fits, with "…"."""
+    text = " ".join(text.split())
+    if len(text) <= size:
+        return text
+    cut = text[: size - 1]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:–—-") + "…"
+
+
+def _sentence_score(question: str, sentence: str, asks_number: bool) -> float:
+    """How well one sentence answers: its share of the question's stems, plus a bonus for a number when
+    the question asks for an amount or a term."""
+    return lexical_overlap(question, sentence) + (0.15 if asks_number and _NUMBER.search(sentence) else 0.0)
+
+
+# a Markdown table as quoted (on one line): its rows of "| cell | cell |", with the header's "|---|" row
+_TABLE_RUN = re.compile(r"\|(?:[^|]*\|)+")
+
+
+def prose_sentences(text: str) -> list[str]:
+    """The whole sentences of a quoted passage outside its tables (a table's cells are no sentences, and a
+    sentence must not swallow the table before it); a sentence that only introduces a table (ends on a
+    colon) is left out with it."""
+    pieces: list[str] = []
+    last = 0
+    for match in _TABLE_RUN.finditer(text):
+        if "---" in match.group():
+            pieces.append(text[last : match.start()])
+            last = match.end()
+    pieces.append(text[last:])
+    out: list[str] = []
+    for piece in pieces:
+        sentences = split_sentences(piece.strip(" …"), keep_lead_ins=True) if piece.strip(" …") else []
+        if sentences and sentences[-1].rstrip().endswith(":") and len(pieces) > 1:
+            sentences.pop()
+        out.extend(s.strip() for s in sentences if s.strip())
+    return out
 
 
 def _without(text: str, sentence: str) -> str:

@@ -20,7 +20,7 @@ from kb.retrieval.types import Hit
 from kb.store import StoredChunk
 
 QUESTION = "Mag een vereniging winst verdelen onder de leden?"
-LINE = re.compile(r"^- (?P<label>.+?): “(?P<quote>.+)” \[(?P<n>\d+)\]$")
+LINE = re.compile(r"^- “(?P<quote>.+)”(?: \((?P<label>[^()]+)\))? \[(?P<n>\d+)\]$")
 
 
 def hit(n: int, title: str, section: tuple[str, ...], text: str) -> Hit:
@@ -93,7 +93,7 @@ def answerer(hashing_embedder, prompts):
     return make
 
 
-LEAD = re.compile(r"^“(?P<quote>.+)” \((?P<label>.+?)\) \[(?P<n>\d+)\]$")
+LEAD = re.compile(r"^“(?P<quote>.+)”(?: \((?P<label>[^()]+)\))? \[(?P<n>\d+)\]$")  # a label once per place
 
 
 def answer(answerer: ExtractiveAnswerer, question: str, hits: list[Hit]) -> tuple[str, list[Quote]]:
@@ -139,7 +139,7 @@ def test_answer_leads_with_quoted_sentences_and_a_short_citation(answerer):
     match = LEAD.match(first)
     assert match, first
     assert match["quote"] == "Een vereniging mag geen winst verdelen onder haar leden."
-    assert match["label"] == "Vereniging, Winst verdelen" and match["n"] == "1"
+    assert match["label"] == "Vereniging — Winst verdelen" and match["n"] == "1"
     lead = text.split("\n\nMeer uit de bronnen:")[0]
     assert len(lead.split()) <= 80
     # the lead sentence is not repeated in the supporting passages
@@ -156,7 +156,7 @@ def test_law_articles_are_cited_by_their_article(answerer):
         "Van het verhandelde in elke algemene vergadering worden notulen gemaakt.",
     )
     assert short_citation(law) == "art. 2:34 BW"
-    assert short_citation(HITS[0]) == "Vereniging, Winst verdelen"
+    assert short_citation(HITS[0]) == "Vereniging — Winst verdelen"
 
 
 def test_sources_are_numbered_as_shown_when_a_lower_ranked_one_answers(answerer, hashing_embedder):
@@ -190,8 +190,10 @@ def test_a_list_of_links_is_never_quoted(answerer):
 
 def test_labels_name_title_and_section(answerer):
     text, _ = answer(answerer(max_quotes=3, cover_sources=3), QUESTION, HITS)
-    labels = {n: label for label, _, n in parse(text)}
-    assert labels == {1: "Vereniging, Winst verdelen", 2: "Stichting, Uitkeringen", 3: "Btw en de kantine, Kantine"}
+    labels = {n: label for label, _, n in parse(text) if label}
+    assert labels == {1: "Vereniging — Winst verdelen", 2: "Stichting — Uitkeringen", 3: "Btw en de kantine — Kantine"}
+    # each label is written once: a later line from the same place has only its number
+    assert [label for label, _, n in parse(text)].count("Vereniging — Winst verdelen") == 1
 
 
 def test_label_is_the_title_alone_without_a_distinct_section(prompts, answerer):
@@ -202,8 +204,8 @@ def test_label_is_the_title_alone_without_a_distinct_section(prompts, answerer):
     quotes = [Quote(1, "Een stichting heeft geen leden."), Quote(2, "Een vereniging heeft leden.")]
     text = answerer().compose(quotes, hits)
     assert text.splitlines()[2:] == [
-        "- Stichting: “Een stichting heeft geen leden.” [1]",
-        "- Vereniging: “Een vereniging heeft leden.” [2]",
+        "- “Een stichting heeft geen leden.” (Stichting) [1]",
+        "- “Een vereniging heeft leden.” (Vereniging) [2]",
     ]
 
 
@@ -644,3 +646,102 @@ def test_a_document_that_is_one_short_text_is_not_an_introduction(answerer):
     )
     _, quotes = answer(answerer(chunk_count={"regel": 3}.get), QUESTION, [long_text, HITS[1]])
     assert quotes[0].n == 1
+
+
+# ------------------------------------------------------------------------------------------ one phone screen
+TABLE_GUIDE_TEXT = (
+    "| | Vereniging | Stichting | Coöperatie |\n|---|---|---|---|\n| Leden | ja | nee | ja |\n"
+    "| Hoogste orgaan | algemene ledenvergadering | bestuur | algemene ledenvergadering |\n"
+    "| Winst uitkeren aan leden | nee | nee (geen leden) | ja |\n\n"
+    "Een **vereniging** is een rechtspersoon waarin leden samen aan een doel werken (art. 2:26 BW). "
+    "Een **stichting** heeft geen leden en gebruikt een eigen vermogen voor een doel (art. 2:285 BW). "
+    "Een **coöperatie** is een vereniging die een bedrijf voert voor haar leden (art. 2:53 BW)."
+)
+TABLE_HIT = hit(
+    1,
+    "Welke rechtsvorm past bij ons initiatief?",
+    ("Welke rechtsvorm past bij ons initiatief?", "Wat is het verschil tussen vereniging, stichting en coöperatie?"),
+    TABLE_GUIDE_TEXT,
+)
+
+
+def test_a_table_is_never_part_of_the_lead(answerer):
+    text, quotes, hits = shown(answerer(), "Wat is het verschil tussen een stichting en een vereniging?", [TABLE_HIT])
+    lead = text.split("\n\nMeer uit de bronnen:")[0]
+    assert "|" not in lead and "---" not in lead
+    lead_lines = lead.splitlines()
+    assert 1 <= len(lead_lines) <= 2
+    assert all(LEAD.match(line) for line in lead_lines), lead_lines
+    assert "stichting** heeft geen leden" in lead or "vereniging** is een rechtspersoon" in lead
+    # the table stays in the quoted passage, so the source card shows (and highlights) it
+    assert any("| Leden | ja | nee | ja |" in q.text for q in quotes)
+
+
+def test_the_lead_is_one_or_two_sentences_within_its_word_budget(answerer):
+    long_text = " ".join(f"Een vereniging mag geen winst verdelen onder leden in geval {i}." for i in range(30))
+    hits = [hit(1, "Vereniging", ("Vereniging", "Winst"), long_text), *HITS[1:]]
+    a = answerer(lead_words=30)
+    text, _, _ = shown(a, QUESTION, hits)
+    lead = text.split("\n\nMeer uit de bronnen:")[0].splitlines()
+    assert 1 <= len(lead) <= 2
+    quoted = [LEAD.match(line)["quote"] for line in lead]
+    assert sum(len(q.split()) for q in quoted) <= 30
+
+
+def test_one_overlong_sentence_gives_way_to_a_shorter_one_that_answers(answerer):
+    rambling = "Een vereniging " + " en ".join(f"doet ding {i}" for i in range(80)) + " maar verdeelt geen winst."
+    hits = [hit(1, "Vereniging", ("Vereniging", "Winst"), f"{rambling} Een vereniging mag geen winst verdelen.")]
+    text, _, _ = shown(answerer(lead_words=30, full_source_chars=0), QUESTION, hits)
+    first = LEAD.match(text.splitlines()[0])
+    assert first and first["quote"] == "Een vereniging mag geen winst verdelen."
+
+
+def test_label_is_title_dash_section_even_when_the_title_is_a_question():
+    from kb.answering.extractive import short_citation
+
+    label = short_citation(TABLE_HIT)
+    assert (
+        label
+        == "Welke rechtsvorm past bij ons initiatief? — Wat is het verschil tussen vereniging, stichting en coöperatie?"
+    )
+    assert "?, " not in label and "?:" not in label
+    # a long title is cut at a word to at most 60 characters (the card names it in full); the section stays whole
+    long = hit(
+        1,
+        "Vennootschapsbelasting voor verenigingen, stichtingen en coöperaties in de buurt",
+        ("X", "Wanneer?"),
+        "Tekst.",
+    )
+    title, section = short_citation(long).split(" — ")
+    assert len(title) <= 60 and title.endswith("…") and " " not in title[-3:] and section == "Wanneer?"
+
+
+def test_the_answer_never_writes_question_mark_comma_or_colon_after_a_label(answerer):
+    other = hit(
+        2, "Mag een stichting winst maken?", ("Mag een stichting winst maken?", "Kort antwoord"), HITS[1].chunk.text
+    )
+    text, _, _ = shown(answerer(), "Wat is het verschil tussen een stichting en een vereniging?", [TABLE_HIT, other])
+    assert "?, " not in text and "?:" not in text and "maken? — Kort antwoord" in text
+
+
+def test_supporting_lines_quote_their_best_sentences_within_the_budget(answerer):
+    filler = " ".join(f"De kantine is op dag {i} open voor de buurt." for i in range(12))
+    second = hit(
+        2, "Stichting", ("Stichting", "Uitkeringen"), f"{filler} Een stichting mag geen winst uitkeren aan leden."
+    )
+    hits = [HITS[0], second]
+    text, _, numbered = shown(answerer(support_words=20, full_source_chars=0), QUESTION, hits)
+    support = text.split("Meer uit de bronnen:\n", 1)[1].splitlines()
+    for _, quote, n in parse("\n".join(support)):
+        assert_verbatim(quote, numbered[n - 1].chunk.text)
+        assert len(quote.replace("…", "").split()) <= 20 + 12  # the budget, or one sentence that is longer
+    stichting = next(q for _, q, n in parse(text) if numbered[n - 1].chunk.title == "Stichting")
+    assert "Een stichting mag geen winst uitkeren aan leden." in stichting
+
+
+def test_prose_sentences_leave_tables_and_the_line_that_introduces_them_out():
+    from kb.answering.extractive import prose_sentences
+
+    text = "Zo verschillen ze: | | A | B | |---|---|---| | Leden | ja | nee | Een vereniging heeft leden. Klaar."
+    assert prose_sentences(text) == ["Een vereniging heeft leden.", "Klaar."]
+    assert prose_sentences("Geen tabel hier. Wel | een streep.") == ["Geen tabel hier.", "Wel | een streep."]

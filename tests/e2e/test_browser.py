@@ -421,20 +421,37 @@ def test_staff_reviews_an_answer_and_exports_csv(page, server):
 TABLE_QUESTION = "Wat is het verschil tussen een stichting en een vereniging?"
 
 
+def open_card_with_table(message, title: str):
+    """Open the source cards of ``title`` one by one (several sections of one guide may be cited) and
+    return the table in the first card that shows one."""
+    cards = message.get_by_test_id("stExpander").filter(has_text=title)
+    for i in range(cards.count()):
+        card = cards.nth(i)
+        if card.locator("summary").inner_text().strip().startswith("Meer uit de bronnen"):
+            continue  # the collapsed supporting lines, not a source card
+        card.locator("summary").click()
+        with contextlib.suppress(Exception):
+            card.locator("table").first.wait_for(timeout=3_000)
+        if card.locator("table").count():
+            return card, card.locator("table").first
+    raise AssertionError(f"geen tabel in de kaarten van {title!r}: {message.inner_text()}")
+
+
 def test_a_table_in_a_source_is_rendered_as_a_table(page, server):
     page.goto(server["url"])
     page.get_by_test_id("stChatInputTextArea").wait_for()
     message = ask(page, TABLE_QUESTION)
-    # the guide's comparison table is a real table in the answer, not "| | Vereniging |…|---|"
-    table = message.locator("table").first
-    table.wait_for()
+    # the answer leads with sentences (a table does not fit a phone); the guide's comparison table is a real
+    # table in its source card, not "| | Vereniging |…|---|"
+    answer = message.get_by_test_id("stMarkdownContainer").first
+    assert answer.locator("table").count() == 0, answer.inner_text()
+    assert "?, " not in answer.inner_text() and "?:" not in answer.inner_text()
+    card, table = open_card_with_table(message, "Welke rechtsvorm past bij ons initiatief?")
     headers = [h.strip() for h in table.locator("th").all_inner_texts()]
     assert headers[1:] == ["Vereniging", "Stichting", "Coöperatie"]
     assert "Leden" in table.inner_text() and "|---|" not in message.inner_text()
     assert "**" not in message.inner_text()  # bold is bold, not asterisks
-    # a card shows how current the guide is and links to the official source
-    card = message.get_by_test_id("stExpander").filter(has_text="Welke rechtsvorm past bij ons initiatief?").first
-    card.locator("summary").click()
+    # the card shows how current the guide is and links to the official source
     card.get_by_text("Geldig vanaf 1 januari 2026").wait_for()
     assert card.get_by_role("link", name="Officiële bron").get_attribute("href") == (
         "https://wetten.overheid.nl/BWBR0003045"
@@ -546,9 +563,31 @@ def test_phone_view_starts_at_the_answer_and_screenshots(page, server):
         # the cards are collapsed
         assert message.get_by_test_id("stExpander").count() >= 1
         assert all(not d.get_attribute("open") for d in message.locator("details").all())
+        # the answer is short: its lead (up to "Meer uit de bronnen") fits one screen, nothing runs off its side
+        answer = message.get_by_test_id("stMarkdownContainer").first
+        heights = answer.evaluate("""a => {
+          const top = a.getBoundingClientRect().top;
+          const more = [...a.querySelectorAll('p')].find(p => p.innerText.startsWith('Meer uit de bronnen'));
+          return {lead: (more ? more.getBoundingClientRect().top : a.getBoundingClientRect().bottom) - top,
+                  answer: a.getBoundingClientRect().height};
+        }""")
+        print(
+            f"phone: lead {heights['lead']:.0f} px, answer text {heights['answer']:.0f} px (screen {PHONE['height']})"
+        )
+        assert heights["lead"] <= PHONE["height"], heights
+        assert answer.locator("table").count() == 0
+        assert mobile.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"] + 1
         mobile.screenshot(path=str(SCREENSHOTS / "answer-phone.png"))
         ARTIFACTS.mkdir(exist_ok=True)
         mobile.screenshot(path=str(ARTIFACTS / "e2e-10-phone.png"))
+        # the comparison table is in its card, and scrolls sideways inside it instead of running off the screen
+        _, table = open_card_with_table(message, "Welke rechtsvorm past bij ons initiatief?")
+        table.scroll_into_view_if_needed()
+        box = table.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 1, box
+        assert table.evaluate("t => t.scrollWidth > t.clientWidth")  # wider than the card: it scrolls
+        assert mobile.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"] + 1
+        mobile.screenshot(path=str(ARTIFACTS / "e2e-11-phone-card.png"))
     finally:
         phone.close()
 

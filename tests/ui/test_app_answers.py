@@ -29,7 +29,7 @@ def _with_guide(make_app_env):
     return env
 
 
-def test_a_table_in_a_source_is_rendered_as_a_table_in_answer_and_card(make_app_env, app_test):
+def test_a_table_in_a_source_is_rendered_as_a_table_in_its_card_and_the_lead_is_sentences(make_app_env, app_test):
     env = _with_guide(make_app_env)
     at = app_test().run()
     at.chat_input[0].set_value("Wat is het belangrijkste verschil tussen vereniging, stichting en coöperatie?").run()
@@ -43,8 +43,10 @@ def test_a_table_in_a_source_is_rendered_as_a_table_in_answer_and_card(make_app_
     assert tables, rendered  # a Markdown table (in the answer and/or the source card), not raw pipes
     unhighlighted = [re.sub(r":orange-background\[(.*?)\]", r"\1", m) for m in tables]
     assert any("| Leden | ja | nee | ja |" in m for m in unhighlighted), tables
-    # the answer itself (its first block) quotes the table as a table too
-    assert re.search(r"^> \| --- \| --- \| --- \| --- \|$", rendered[0], re.MULTILINE), rendered[0]
+    # the answer itself (its first block) leads with sentences that fit a phone: the table is in the card
+    assert "| --- |" not in rendered[0] and "Leden" not in rendered[0].split("Meer uit de bronnen")[0], rendered[0]
+    assert rendered[0] not in tables
+    assert "**\\-**" not in rendered[0]  # a supporting line's bullet is no bold heading
     # bold from the guide is bold, not "**vereniging**" shown with its asterisks
     joined = "\n".join(rendered)
     assert "\\*\\*vereniging\\*\\*" not in joined and "\\*\\*stichting\\*\\*" not in joined

@@ -7,6 +7,8 @@ import re
 from apptest_support import plain
 
 from ui.components import (
+    SourceView,
+    answer_markdown,
     escape_markdown,
     escape_pieces,
     find_quote_spans,
@@ -112,3 +114,30 @@ def test_safe_url():
     assert safe_url("https://example.org/a?b=c") == "https://example.org/a?b=c"
     for bad in ("javascript:alert(1)", "data:text/html,x", "//example.org", "https://exa mple.org", "", None):
         assert safe_url(bad) is None
+
+
+def _view(n: int, text: str) -> SourceView:
+    return SourceView(n, f"doc-{n}", "Gids", "Partner", ("Gids", "Sectie"), None, None, None, text)
+
+
+def test_answer_lines_in_the_lead_form_render_prose_plainly_and_lists_as_lists():
+    source = "Het bestuur beslist over:\n\n- de begroting;\n- de kas."
+    text = (
+        "“Het bestuur beslist over bijna alles.” (Gids — Sectie) [1]\n\nMeer uit de bronnen:\n"
+        "- “Het bestuur beslist over: - de begroting; - de kas.” [2]"
+    )
+    out = answer_markdown(text, [_view(1, "Het bestuur beslist over bijna alles."), _view(2, source)])
+    assert "Gids — Sectie" in plain(out)
+    # the list is a list (quoted from its source); a supporting line without a label has no bold "-" heading
+    assert "> \\- de begroting" in out or "> - de begroting" in out, out
+    assert "**\\-**" not in out and "**-**" not in out, out
+
+
+def test_a_card_shows_the_table_of_its_section_with_the_quoted_sentence():
+    # a chunk of about KB_CHUNK_SIZE: a table, text, and the quoted sentence at its end
+    table = "| | Vereniging | Stichting |\n|---|---|---|\n" + "".join(f"| Rij {i} | ja | nee |\n" for i in range(12))
+    text = table + "\n" + "Een vereniging heeft leden die samen beslissen over het doel. " * 9
+    text += "Een stichting heeft geen leden."
+    snippet = snippet_markdown(text, "Een stichting heeft geen leden.")
+    assert "| --- | --- | --- |" in snippet and "Rij 0" in snippet, snippet
+    assert ":orange-background[" in snippet
