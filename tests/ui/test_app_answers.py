@@ -85,8 +85,8 @@ def test_refusal_shows_its_reason_once_and_clickable_suggestions(make_app_env, a
     )
 
 
-def test_contact_routes_from_the_answer_are_shown(make_app_env, app_test, monkeypatch):
-    from kb.answering.assistant import Assistant
+def test_contact_routes_from_the_answer_are_shown(make_app_env, app_test):
+    from ui import resources
 
     make_app_env(KB_REFUSAL_THRESHOLD="5")
     # the shape the partner directory gives a refusal ("help": organisation, why, contact)
@@ -97,15 +97,9 @@ def test_contact_routes_from_the_answer_are_shown(make_app_env, app_test, monkey
             "contact": {"email": "ondersteuningsteam@nlzve.nl", "phone": "0800-8010"},
         }
     ]
-
-    def with_help(self, answer):
-        answer.help = [dict(r) for r in routes] if answer.refused else []
-        return answer
-
-    monkeypatch.setattr(Assistant, "_add_help", with_help)
-    monkeypatch.setattr(
-        Assistant, "help_finder", property(lambda self: lambda a: routes, lambda self, v: None), raising=False
-    )
+    # The app's own knowledge base (the process-wide resource the page uses) gets these routes as the
+    # assistant's help finder, in place of the partner directory (tests/ui/test_app_partners.py runs that).
+    resources.knowledge_base().assistant.help_finder = lambda answer: [dict(r) for r in routes]
     at = app_test().run()
     at.chat_input[0].set_value("Hoe begin ik een zorgcoöperatie?").run()
     shown = plain(" ".join(m.value for m in at.chat_message[1].markdown))
