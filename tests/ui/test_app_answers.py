@@ -8,10 +8,13 @@ import re
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 from apptest_support import plain
 from sqlalchemy import select
 
 from kb.db import Exchange, session_scope
+
+pytestmark = pytest.mark.app  # AppTest runs the whole Streamlit app (or a page) on a real store
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "knowledge_base" / "rechtsvorm" / "rechtsvorm-kiezen.md"
