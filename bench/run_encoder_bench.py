@@ -28,7 +28,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from ingest.pipeline import DocumentOverrides, collect_files  # noqa: E402
 from kb.config import Settings  # noqa: E402
-from kb.models import load_sentence_transformer  # noqa: E402
+from kb.models.loading import load_sentence_transformer  # noqa: E402
 from kb.precision import detect_cpu  # noqa: E402
 from kb.service import KnowledgeBase  # noqa: E402
 

@@ -570,7 +570,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_models_install(args: argparse.Namespace) -> int:
-    from kb.models import ModelInstallError, install_model
+    from kb.models.errors import ModelInstallError
+    from kb.models.install import install_model
 
     settings = _settings(args)
     name = args.name or settings.embed_model
@@ -584,7 +585,8 @@ def cmd_models_install(args: argparse.Namespace) -> int:
 
 
 def cmd_models_list(args: argparse.Namespace) -> int:
-    from kb.models import list_models, precision_status
+    from kb.models.installed import list_models
+    from kb.models.loading import precision_status
     from kb.precision import detect_cpu
 
     settings = _settings(args)

@@ -266,7 +266,8 @@ def model_identity(model: Any, folder: Path | None, name: str) -> str | None:
 
 
 def _load(settings: Settings) -> Embedder:
-    from kb.models import load_sentence_transformer, resolve_model_path
+    from kb.models.installed import resolve_model_path
+    from kb.models.loading import load_sentence_transformer
     from kb.vector_cache import cache_file
 
     threads = set_torch_threads(settings.embed_threads)

@@ -259,7 +259,7 @@ def weights_identity(model_folder: Path) -> str:
     The marker's sha256s were verified when the model was installed; a folder without a marker (a local
     model) is hashed directly (small models) or identified by file sizes and times (large ones).
     """
-    from kb.models import MARKER_NAME
+    from kb.models.installed import MARKER_NAME
 
     folder = Path(model_folder)
     try:

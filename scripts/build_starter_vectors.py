@@ -60,7 +60,7 @@ def main() -> int:
             import numpy as np
 
             from kb.embeddings import model_identity as _mi
-            from kb.models import resolve_model_path as _rp
+            from kb.models.installed import resolve_model_path as _rp
             from kb.vector_cache import VectorCache, cache_file
 
             ident = _mi(embedder.model, Path(_rp(settings.embed_model, settings.resolved_models_dir())), "")
@@ -72,7 +72,7 @@ def main() -> int:
             vectors = embedder.encode_documents(texts, titles=titles)
         seconds = time.perf_counter() - t0
         from kb.embeddings import model_identity
-        from kb.models import resolve_model_path
+        from kb.models.installed import resolve_model_path
 
         folder = Path(resolve_model_path(settings.embed_model, settings.resolved_models_dir()))
         identity = model_identity(embedder.model, folder, settings.embed_model)

@@ -24,7 +24,7 @@ from sample_guides import VERENIGING_GUIDE, stichting_guide
 import kb.service as service
 from kb.cli import main
 from kb.config import Settings
-from kb.models import is_installed
+from kb.models.installed import is_installed
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = Settings(_env_file=None).embed_model

@@ -89,7 +89,7 @@ def test_decision_goes_next_to_the_model_or_to_the_fallback_when_read_only(tmp_p
 
 
 def test_weights_identity_uses_the_install_marker_sha256s(tmp_path):
-    from kb.models import MARKER_NAME
+    from kb.models.installed import MARKER_NAME
 
     folder = tmp_path / "m"
     folder.mkdir()

@@ -12,7 +12,7 @@ from small_directory import CARE, ENERGY, SMALL_DIRECTORY, SMALL_VILLAGES
 from kb.config import Settings
 from kb.db.directory import DirectoryEntry, EntryData, org_key
 from kb.embeddings import Embedder, get_embedder
-from kb.models import is_installed
+from kb.models.installed import is_installed
 from kb.partners.matching import OrganisationProfile, PartnerMatcher, directory_revision, why_text
 
 
