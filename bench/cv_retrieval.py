@@ -296,3 +296,54 @@ def v_bridge(links: list[tuple[int, np.ndarray]]) -> Variant:
         return lift_by_guides(v_linear(sig, p), links, p.get("w_bridge", 0.0), p.get("pool", 10))
 
     return variant
+
+
+# ------------------------------------------------------------------------------------- hubness correction
+
+
+def hub_matrix(sig: Signals, pool: np.ndarray, k: int, model: str = "embeddinggemma-300m") -> np.ndarray:
+    """C: each chunk's mean cosine to its ``k`` nearest pool questions (best over its own and passage vectors),
+    as :func:`kb.retrieval.hubness.hub_scores` computes it in the product."""
+    vecs, parent = sig.text_vectors[model]
+    dq = dense_of(vecs, parent, pool.astype(np.float32), sig.gold.shape[1])
+    k = max(1, min(k, dq.shape[0]))
+    return np.sort(dq, axis=0)[-k:].mean(axis=0)
+
+
+def v_hubness(links: list[tuple[int, np.ndarray]], hubs: dict[int, np.ndarray]) -> Variant:
+    """The default (Gemma + BM25 blend + guide bridge) with ``w_hub``·hub(c) subtracted before the bridge."""
+
+    def variant(sig: Signals, p: dict) -> np.ndarray:
+        s = v_linear(sig, p)
+        if p.get("w_hub"):
+            s = s - p["w_hub"] * hubs[p["k"]][None, :]
+        return lift_by_guides(s, links, p.get("w_bridge", 0.0), p.get("pool", 10))
+
+    return variant
+
+
+def cross_validate_fold_pool(
+    sig: Signals,
+    folds: list[list[int]],
+    name: str,
+    links: list[tuple[int, np.ndarray]],
+    pool_of: Callable[[list[int]], np.ndarray],
+    params: list[dict],
+) -> CVResult:
+    """Hubness correction whose pool depends on the fold (e.g. the training folds' question texts, no labels):
+    per fold, the pool, ``k`` and ``w_hub`` come from the training folds only."""
+    held: list[dict[str, float]] = []
+    chosen: list[dict] = []
+    combined: list[list[int]] = [[] for _ in sig.questions]
+    for f in range(len(folds)):
+        train, test = train_test(folds, f)
+        pool = pool_of(train)
+        hubs = {k: hub_matrix(sig, pool, k) for k in sorted({p["k"] for p in params})}
+        variant = v_hubness(links, hubs)
+        tops = [rank(sig, variant(sig, p)) for p in params]
+        best = max(range(len(params)), key=lambda i: objective(metrics(ranks_of(sig, tops[i], train))))
+        chosen.append(params[best])
+        held.append(metrics(ranks_of(sig, tops[best], test)))
+        for qi in test:
+            combined[qi] = tops[best][qi]
+    return CVResult(name, held, chosen, combined)

@@ -169,6 +169,55 @@ def retrieval_variants(sig: cvr.Signals, folds) -> list[cvr.CVResult]:
     return results
 
 
+def hubness_variants(kb, corpus: Corpus, sig: cvr.Signals, folds, questions) -> list[cvr.CVResult]:
+    """The default (BM25 blend + guide bridge) without and with the hubness correction (CSLS): pools of
+    example questions (texts only): the starter questions (``KB_HUBNESS_POOL``, no dev text), or the training
+    folds' own question texts (as a product's log of earlier questions would be)."""
+    from kb.retrieval.bridge import CitationGraph
+    from kb.retrieval.question_pool import read_questions
+
+    graph = CitationGraph.build(corpus.chunks, kb.store.list_documents(), front_matter=False)
+    links = cvr.bridge_matrix(sig, [c.chunk_id for c in corpus.chunks], graph)
+    default = {"w_bm25": kb.settings.lexical_blend, "w_bridge": kb.settings.guide_bridge}
+    starter = query_vectors(read_questions(ROOT / "eval" / "starter.jsonl"), GEMMA)
+    ks, ws = (3, 10, 30), (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
+    hubs = {k: cvr.hub_matrix(sig, starter, k) for k in ks}
+    shipped = {**default, "k": kb.settings.hubness_k, "w_hub": kb.settings.hubness_weight}
+    hub_grid = [{**default, "k": k, "w_hub": w} for k in ks for w in ws]
+    qvecs = sig.query_vecs[GEMMA]
+    return [
+        cvr.cross_validate(sig, folds, "default without hubness correction", cvr.v_hubness(links, hubs), [default]),
+        cvr.cross_validate(
+            sig,
+            folds,
+            "default without, bridge weight by CV",
+            cvr.v_hubness(links, hubs),
+            [{**default, "w_bridge": w} for w in (0.0, 0.25, 0.5, 0.6, 0.75, 1.0)],
+        ),
+        cvr.cross_validate(
+            sig,
+            folds,
+            f"**+ hubness, pool: starter questions ({len(starter)}), shipped k/w**",
+            cvr.v_hubness(links, hubs),
+            [shipped],
+        ),
+        cvr.cross_validate(
+            sig, folds, "+ hubness, pool: starter questions, k and w by CV", cvr.v_hubness(links, hubs), hub_grid
+        ),
+        cvr.cross_validate_fold_pool(
+            sig, folds, "+ hubness, pool: the training folds' question texts", links, lambda tr: qvecs[tr], hub_grid
+        ),
+        cvr.cross_validate_fold_pool(
+            sig,
+            folds,
+            "+ hubness, pool: starter + training folds' question texts",
+            links,
+            lambda tr: np.vstack([starter, qvecs[tr]]),
+            hub_grid,
+        ),
+    ]
+
+
 def print_retrieval(results: list[cvr.CVResult], title: str) -> None:
     print(f"\n## {title}\n")
     print("| variant | R@1 | R@5 | R@10 | MRR | chosen on training folds |")
@@ -206,6 +255,9 @@ def main() -> int:
     results = retrieval_variants(sig, folds)
     print_retrieval(results, "Retrieval, bench corpus (5-fold CV, held-out mean ± sd)")
     out["retrieval"] = {r.name: {"folds": r.folds, "chosen": r.chosen} for r in results}
+    results = hubness_variants(kb, corpus, sig, folds, questions)
+    print_retrieval(results, "Retrieval, bench corpus: the default with and without the hubness correction (5-fold CV)")
+    out["hubness"] = {r.name: {"folds": r.folds, "chosen": r.chosen} for r in results}
     if args.answers:
         from bench.cv_answers import run_answers_cv
 

@@ -121,6 +121,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print("kb serve: model en kennisbank laden…", file=sys.stderr)
     kb.embedder().encode_queries(["opstarten"])
     kb.retriever.lexical.get()
+    kb.retriever.hubness()  # the example-question pool, so the first question does not wait for it
     try:
         server = make_server(kb, args.host, args.port)
     except OSError as exc:

@@ -103,6 +103,20 @@ class Settings(BaseSettings):
         le=1,
         description="How far an article cited by a matching guide section is lifted towards that section's score (0: off).",
     )
+    hubness_weight: float = Field(
+        0.75,
+        ge=0,
+        description="Dense mode: a chunk's score loses this times its mean similarity to its nearest example questions (hubness correction, CSLS; 0: off; chosen by CV, README).",
+    )
+    hubness_k: int = Field(
+        10,
+        ge=1,
+        description="The hubness correction averages a chunk's similarity to this many nearest pool questions.",
+    )
+    hubness_pool: Path | None = Field(
+        PROJECT_ROOT / "eval" / "starter.jsonl",
+        description="Example questions for the hubness correction (JSON Lines with `question`, or one per line; texts only, no answers).",
+    )
     glossary_expansion: bool = Field(
         True, description="Expand questions with glossary synonyms for word matching (lexical and hybrid modes)."
     )

@@ -104,6 +104,7 @@ class WarmUp:
             kb.embedder().encode_queries(["opstarten"])
             kb.store.chunk_count()
             kb.retriever.lexical.get()
+            kb.retriever.hubness()  # the example-question pool (embedded once per model, then cached)
         except Exception as exc:  # shown on the page; answering then reports it too
             log.exception("opstarten mislukt")
             self.error = str(exc)

@@ -10,7 +10,9 @@ from kb.config import Settings
 from kb.embeddings import Embedder
 from kb.retrieval.bridge import CitationGraph
 from kb.retrieval.glossary import QueryExpander, is_definition_question
+from kb.retrieval.hubness import HubnessCorrection
 from kb.retrieval.lexical import LexicalIndexCache
+from kb.retrieval.question_pool import pool_vectors, read_questions
 from kb.retrieval.types import NO_FILTERS, Hit, SearchFilters
 from kb.store import KnowledgeStore, StoredChunk
 
@@ -23,6 +25,7 @@ class _Candidate:
     lexical: float | None = None
     lexical_rank: int | None = None
     fused: float = 0.0
+    hub_penalty: float = 0.0
 
 
 class Retriever:
@@ -35,6 +38,7 @@ class Retriever:
         self.lexical = LexicalIndexCache(store)
         self._expander: tuple[int, QueryExpander] | None = None
         self._graph: tuple[int, CitationGraph] | None = None
+        self._hubness: tuple[int, HubnessCorrection | None] | None = None
         self._lock = threading.Lock()
 
     def expander(self) -> QueryExpander:
@@ -53,6 +57,20 @@ class Retriever:
                 # without one scored lower held out (README)
                 self._graph = (id(index), CitationGraph.build(index.chunks, front_matter=False))
             return self._graph[1]
+
+    def hubness(self) -> HubnessCorrection | None:
+        """The hubness correction over the example-question pool (None when off or the pool is empty)."""
+        s = self.settings
+        if s.hubness_weight <= 0 or s.hubness_pool is None:
+            return None
+        embedder = self._embedder()
+        with self._lock:
+            if self._hubness is None or self._hubness[0] != id(embedder):
+                texts = read_questions(s.hubness_pool)
+                vectors = pool_vectors(texts, embedder, s.resolved_vector_cache_dir() if s.vector_cache else None)
+                corr = HubnessCorrection(vectors, s.hubness_k, s.hubness_weight) if len(texts) else None
+                self._hubness = (id(embedder), corr)
+            return self._hubness[1]
 
     def expand(self, query: str) -> str:
         if not self.settings.glossary_expansion:
@@ -96,6 +114,8 @@ class Retriever:
             cand.fused = self._fuse(cand)
         if s.retrieval_mode == "dense" and (s.lexical_blend > 0 or s.document_blend > 0):
             self._blend(pool, query, filters)
+        if s.hubness_weight > 0 and s.retrieval_mode == "dense":
+            self._mark_down_hubs(list(pool.values()))
         if s.guide_bridge > 0 and s.retrieval_mode != "lexical":
             self._bridge(pool, vector if s.retrieval_mode in ("hybrid", "dense") else None)
         # A question that names an article ("artikel 2:26") gets that article first, in any mode (BM25
@@ -130,6 +150,19 @@ class Retriever:
             for cand in pool.values():
                 cand.fused += s.document_blend * mean_top[cand.chunk.doc_id]
 
+    def _mark_down_hubs(self, candidates: list[_Candidate]) -> None:
+        """Subtract ``hubness_weight``·(mean cosine to the chunk's nearest pool questions) from each score."""
+        corr = self.hubness()
+        if corr is None or not candidates:
+            return
+        missing = corr.missing([c.chunk.chunk_id for c in candidates])
+        if missing:
+            units = self.store.passage_vectors(missing)  # the chunk's own vector when it has no passages
+            corr.add({cid: [v for _, v in vectors] for cid, vectors in units.items()})
+        for cand in candidates:
+            cand.hub_penalty = corr.penalty(cand.chunk.chunk_id)
+            cand.fused -= cand.hub_penalty
+
     def _bridge(self, pool: dict[str, _Candidate], vector) -> None:
         """Articles cited by a guide chunk among the best ten are lifted towards that guide's score."""
         graph = self.citation_graph()
@@ -144,10 +177,14 @@ class Retriever:
         missing = [cid for cid in lifts if cid not in pool]
         if missing and vector is not None:
             vectors = self.store.passage_vectors(missing)  # the chunk's own vector when it has no passages
+            added = []
             for chunk in self.store.get_chunks(missing):
                 units = vectors.get(chunk.chunk_id) or []
                 score = max((float(v @ vector) for _, v in units), default=0.0)
                 pool[chunk.chunk_id] = _Candidate(chunk, dense=score, fused=score)
+                added.append(pool[chunk.chunk_id])
+            if self.settings.hubness_weight > 0 and self.settings.retrieval_mode == "dense":
+                self._mark_down_hubs(added)  # scored like the rest of the pool
         for cid, guide_score in lifts.items():
             cand = pool.get(cid)
             if cand is not None:
@@ -195,5 +232,7 @@ class Retriever:
                 signals["dense"] = cand.dense
             if cand.lexical is not None:
                 signals["lexical"] = cand.lexical
+            if cand.hub_penalty:
+                signals["hubness"] = -cand.hub_penalty  # what the hubness correction took off
             hits.append(Hit(rank=i + 1, score=cand.fused, chunk=cand.chunk, signals=signals))
         return hits

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from kb.retrieval.question_pool import read_questions
 from kb.retrieval.retriever import Retriever
 from kb.retrieval.types import SearchFilters
 
@@ -130,7 +131,7 @@ def test_empty_query_returns_nothing(make_retriever):
 
 
 def test_dense_mode_ranks_by_cosine_similarity(make_retriever):
-    hits = make_retriever(retrieval_mode="dense", lexical_blend=0.0, guide_bridge=0.0).search(
+    hits = make_retriever(retrieval_mode="dense", lexical_blend=0.0, guide_bridge=0.0, hubness_weight=0.0).search(
         "Wie beslist over het geld van een stichting?", 4
     )
     assert sections(hits)[0] == ("Stichting", "Geen leden")
@@ -279,7 +280,9 @@ def test_the_embedding_model_gets_the_question_as_asked(make_retriever, hashing_
 
     retriever = make_retriever(embedder=lambda: Recording(), retrieval_mode=mode)
     retriever.search("Hoe richt ik een clubje op?", 3)
-    assert embedded == ["Hoe richt ik een clubje op?"]
+    # the hubness correction's example questions are embedded too (once), as they stand in their file
+    pool = set(read_questions(retriever.settings.hubness_pool)) if retriever.settings.hubness_pool else set()
+    assert [t for t in embedded if t not in pool] == ["Hoe richt ik een clubje op?"]
 
 
 def test_without_expansion_the_lay_word_finds_only_the_glossary(make_retriever):
@@ -429,3 +432,35 @@ def test_lexical_and_document_blends_add_to_the_dense_score(make_retriever):
     blended = make_retriever(lexical_blend=0.2, document_blend=0.25).search(question, 4)
     assert sections(blended)[0] == ("Stichting", "Geen leden")
     assert blended[0].score > dense[0].score  # BM25 and the document aggregate added
+
+
+def test_hubness_correction_marks_down_the_chunk_near_the_pool_questions(make_retriever, tmp_path):
+    """A pool of questions about the foundation's money makes that section a hub: its score drops by
+    weight · its mean similarity to the nearest pool questions, and the pool is embedded once (cached)."""
+    pool = tmp_path / "pool.txt"
+    pool.write_text("Wie beslist over het geld van een stichting?\nHeeft een stichting leden?\n", encoding="utf-8")
+    query = "Wie beslist over het geld van een stichting?"
+    off = make_retriever(retrieval_mode="dense", lexical_blend=0.0, guide_bridge=0.0, hubness_weight=0.0)
+    on = make_retriever(
+        retrieval_mode="dense", lexical_blend=0.0, guide_bridge=0.0, hubness_weight=1.0, hubness_k=1, hubness_pool=pool
+    )
+    before = {h.chunk.chunk_id: h.score for h in off.search(query, 50)}  # every chunk: the same set
+    hits = on.search(query, 50)
+    after = {h.chunk.chunk_id: h.score for h in hits}
+    corr = on.hubness()
+    assert corr is not None and len(corr) == 2
+    for h in hits:  # support staff see what the correction took off
+        assert h.signals["hubness"] == pytest.approx(-corr.penalty(h.chunk.chunk_id))
+    for cid, score in after.items():
+        assert score == pytest.approx(before[cid] - corr.penalty(cid), abs=1e-5)
+    top = max(before, key=lambda c: before[c])
+    assert corr.penalty(top) == pytest.approx(before[top], abs=1e-4)  # its nearest pool question is the query
+    assert list(tmp_path.glob("data/vector-cache/question-pool-*.npy")) or not on.settings.vector_cache
+
+
+def test_hubness_correction_without_a_pool_changes_nothing(make_retriever, tmp_path):
+    query = "Wie beslist over het geld van een stichting?"
+    off = make_retriever(retrieval_mode="dense", hubness_weight=0.0)
+    missing = make_retriever(retrieval_mode="dense", hubness_weight=1.0, hubness_pool=tmp_path / "geen.jsonl")
+    assert missing.hubness() is None
+    assert [h.score for h in missing.search(query, 4)] == pytest.approx([h.score for h in off.search(query, 4)])
