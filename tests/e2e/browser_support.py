@@ -169,11 +169,13 @@ ANSWER_DONE = """(question) => {
 }"""
 
 
-def ask(page, question: str):
+def ask(page, question: str, watch_stream: bool = False):
     """Type a question, wait for the finished answer; returns the assistant's message locator.
 
-    While the answer streams in, ``window.__answerLengths`` records its length after each change."""
-    page.evaluate(STREAM_PROBE)
+    With ``watch_stream``, ``window.__answerLengths`` records the answer's length after each change of the page
+    while it streams in (a MutationObserver that stays on the page: only where a test reads it)."""
+    if watch_stream:
+        page.evaluate(STREAM_PROBE)
     box = page.get_by_test_id("stChatInputTextArea")
     box.fill(question)
     box.press("Enter")

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 from apptest_support import PARTNER_A, PASSWORD, STARTER_DOCS, build_tiny_model, docx_bytes, model_texts, write_docs
-from browser_support import ARTIFACTS, NEEDS_CHROMIUM, ROOT, ask, wait_idle
+from browser_support import ARTIFACTS, NEEDS_CHROMIUM, ROOT, wait_idle
+from browser_support import ask as ask_question
 
 DOCX_TITLE = "De buurtbatterij"
 DOCX_TEXT = [
@@ -69,6 +70,11 @@ def _serve(tmp_path_factory: pytest.TempPathFactory, streamlit_app, **extra_env:
 
 
 # ------------------------------------------------------------------------------------ helpers
+def ask(page, question: str):
+    """Ask and wait for the answer, recording its length as it streams in (``window.__answerLengths``)."""
+    return ask_question(page, question, watch_stream=True)
+
+
 def shot(page, name: str) -> None:
     """Keep a screenshot of a step (for people checking what the app shows)."""
     ARTIFACTS.mkdir(exist_ok=True)
