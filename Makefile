@@ -5,9 +5,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 LOCK := requirements.lock
-UNIT := not model and not browser and not server
+UNIT := not model and not browser and not server and not process and not app
 
-.PHONY: run test test-unit check lint format typecheck install install-test lock bench clean
+.PHONY: run test test-unit test-app check lint format typecheck install install-test lock bench clean
 
 run: install
 	$(BIN)/kb setup
@@ -19,9 +19,13 @@ test: install-test check
 	$(BIN)/kb models install multilingual-e5-small
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-# The quick tier for the edit-test loop: no model, browser or server.
+# The quick tier for the edit-test loop: no model, browser, server, kb process or whole app.
 test-unit: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "$(UNIT)"
+
+# The app and process tiers (AppTest of the whole app, real kb processes): no model, browser or server needed.
+test-app: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "(app or process) and not model and not browser and not server"
 
 # Lint, format and types (the same gates CI runs).
 check: install lint typecheck

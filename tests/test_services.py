@@ -99,6 +99,7 @@ def test_purge_removes_conversations_older_than_the_retention(kb):
         assert sorted(e.question for e in s.query(Exchange)) == ["nieuw?", "nog in gebruik?"]
 
 
+@pytest.mark.process
 def test_kb_purge_command(tmp_path):
     env = {
         "KB_DATA_DIR": str(tmp_path / "data"),
@@ -118,6 +119,7 @@ def test_kb_purge_command(tmp_path):
     assert '"retention_days": 30' in out.stdout
 
 
+@pytest.mark.process
 def test_cli_reports_a_kb_error_once_without_traceback(tmp_path):
     """``KB_ANSWERER=openai kb ask …`` with no server used to end in a traceback."""
     runner = [sys.executable, str(ROOT / "tests" / "integrity" / "kb_hashing.py")]

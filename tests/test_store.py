@@ -47,6 +47,7 @@ def _ingest(store: KnowledgeStore, settings, embedder, tmp_path: Path) -> None:
     assert IngestPipeline(store, lambda: embedder, settings).ingest_paths([f]).ok
 
 
+@pytest.mark.process
 def test_store_reopened_in_a_new_process(settings, hashing_embedder, tmp_path):
     store = KnowledgeStore(settings)
     _ingest(store, settings, hashing_embedder, tmp_path)

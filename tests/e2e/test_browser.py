@@ -12,31 +12,15 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from apptest_support import PARTNER_A, PASSWORD, STARTER_DOCS, build_tiny_model, docx_bytes, model_texts, write_docs
+from browser_support import ARTIFACTS, NEEDS_CHROMIUM, ROOT, wait_idle
+from browser_support import ask as ask_question
 
-CHROMIUM = Path("/usr/bin/chromium")
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DOCX_TITLE = "De buurtbatterij"
 DOCX_TEXT = [
     "De buurtbatterij van de coöperatie heeft kleurcode oranje.",
@@ -48,201 +32,53 @@ TABLE_GUIDE = ROOT / "knowledge_base" / "rechtsvorm" / "rechtsvorm-kiezen.md"  #
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="Debian's Chromium (/usr/bin/chromium) is niet geïnstalleerd: "
-        "installeer het met 'apt-get install chromium' om de browsertest te draaien",
-    ),
-]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, log: Path, attempts: int = 240) -> None:
-    for _ in range(attempts):  # bounded: at most about two minutes
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit stopte direct:\n{log.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().decode().strip() == "ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"streamlit werd niet gezond:\n{log.read_text(errors='replace')}")
+pytestmark = [pytest.mark.browser, NEEDS_CHROMIUM]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    yield from _serve(tmp_path_factory)
+def server(tmp_path_factory: pytest.TempPathFactory, streamlit_app) -> Iterator[dict]:
+    yield from _serve(tmp_path_factory, streamlit_app)
 
 
 @pytest.fixture(scope="module")
-def refusing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+def refusing_server(tmp_path_factory: pytest.TempPathFactory, streamlit_app) -> Iterator[dict]:
     """A second app that refuses every question (the tiny test model has no fitted refusal model)."""
-    yield from _serve(tmp_path_factory, KB_REFUSAL_THRESHOLD="5")
+    yield from _serve(tmp_path_factory, streamlit_app, KB_REFUSAL_THRESHOLD="5")
 
 
-def _serve(tmp_path_factory: pytest.TempPathFactory, **extra_env: str) -> Iterator[dict]:
+def _serve(tmp_path_factory: pytest.TempPathFactory, streamlit_app, **extra_env: str) -> Iterator[dict]:
     base = tmp_path_factory.mktemp("e2e")
     model = build_tiny_model(base / "model", model_texts(ROOT) + [" ".join(DOCX_TEXT), DOCX_TITLE])
-    env = {
-        **os.environ,
-        "KB_DATA_DIR": str(base / "data"),
-        "KB_EMBED_MODEL": str(model),
-        "KB_STARTER_KB_DIR": str(base / "starter"),
-        "HF_HUB_OFFLINE": "1",
-        "ANONYMIZED_TELEMETRY": "False",
-        "PYTHONPATH": str(ROOT),
-        "KB_PARTNER_MATCH_FLOOR": "0.05",  # the tiny test model's similarities are lower than the real model's
-        **extra_env,
-    }
-    for name in ("KB_STORE_DIR", "KB_DATABASE_URL", "KB_CHROMA_HOST", "KB_MODELS_DIR"):
-        env.pop(name, None)
+    # the tiny test model's similarities are lower than the real model's
+    app = streamlit_app(base, model, KB_PARTNER_MATCH_FLOOR="0.05", **extra_env)
     # a couple of small Markdown documents, ingested with the kb CLI
     docs = write_docs(base / "docs", E2E_DOCS)
     shutil.copyfile(TABLE_GUIDE, docs / TABLE_GUIDE.name)
-    subprocess.run(
-        [sys.executable, "-m", "kb.cli", "ingest", str(docs)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    app.kb("ingest", str(docs))
     # first-run set-up without a model install: loads the starter partner directory (knowledge_base/partners.yaml)
-    subprocess.run(
-        [sys.executable, "-m", "kb.cli", "setup", "--skip-model"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    app.kb("setup", "--skip-model")
     # the partner account, made with kb.db accounts
     from kb.db import create_user, dispose_engines, init_db, session_scope
 
-    database = f"sqlite:///{(base / 'data' / 'samenweten.db').resolve()}"
-    with session_scope(init_db(database)) as session:
+    with session_scope(init_db(app.database)) as session:
         create_user(session, "anna", PASSWORD, "partner", PARTNER_A)
         create_user(session, "sanne", PASSWORD, "staff")
-
-    port = _free_port()
-    log = base / "streamlit.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-                "--server.fileWatcherType",
-                "none",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, process, log)
-        yield {"url": url, "database": database, "log": log, "base": base}
+        yield {"url": app.start(), "database": app.database, "log": app.log, "base": base}
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
         dispose_engines()
 
 
-@pytest.fixture
-def page(server, request) -> Iterator:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="het Python-pakket playwright ontbreekt")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="nl-NL")
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.errors = errors
-        try:
-            yield page
-        finally:
-            failed = getattr(request.node, "rep_call", None)
-            if failed is None or failed.failed:
-                ARTIFACTS.mkdir(exist_ok=True)
-                name = request.node.name
-                with contextlib.suppress(Exception):  # the page may be gone; the log still helps
-                    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-                shutil.copyfile(server["log"], ARTIFACTS / f"{name}-streamlit.log")
-            browser.close()
-
-
 # ------------------------------------------------------------------------------------ helpers
+def ask(page, question: str):
+    """Ask and wait for the answer, recording its length as it streams in (``window.__answerLengths``)."""
+    return ask_question(page, question, watch_stream=True)
+
+
 def shot(page, name: str) -> None:
     """Keep a screenshot of a step (for people checking what the app shows)."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"e2e-{name}.png"), full_page=True)
-
-
-def wait_idle(page) -> None:
-    """Wait until Streamlit has finished the current script run."""
-    page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
-
-
-STREAM_PROBE = """() => {
-  window.__answerLengths = [];
-  const probe = new MutationObserver(() => {
-    const messages = document.querySelectorAll('[data-testid="stChatMessage"]');
-    const last = messages[messages.length - 1];
-    if (last && last.querySelector('[data-testid="stChatMessageAvatarAssistant"]')) {
-      window.__answerLengths.push(last.innerText.length);
-    }
-  });
-  probe.observe(document.body, {subtree: true, childList: true, characterData: true});
-}"""
-
-
-ANSWER_DONE = """(question) => {
-  const messages = [...document.querySelectorAll('[data-testid="stChatMessage"]')];
-  if (messages.length < 2) return false;
-  const [asked, answer] = messages.slice(-2);
-  return asked.innerText.includes(question)
-    && !!answer.querySelector('[data-testid="stChatMessageAvatarAssistant"]')
-    && !!answer.querySelector('[data-testid="stButtonGroup"]');
-}"""
-
-
-def ask(page, question: str):
-    """Type a question, wait for the finished answer; returns the assistant's message locator."""
-    page.evaluate(STREAM_PROBE)
-    box = page.get_by_test_id("stChatInputTextArea")
-    box.fill(question)
-    box.press("Enter")
-    # the feedback widget appears once the answer is complete and stored
-    page.wait_for_function(ANSWER_DONE, arg=question, timeout=120_000)
-    wait_idle(page)
-    return page.get_by_test_id("stChatMessage").last
 
 
 def log_in(page, username: str) -> None:

@@ -8,31 +8,12 @@ Playwright, ``streamlit run app.py`` on a free port, a temporary knowledge base 
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from apptest_support import build_tiny_model
+from browser_support import ARTIFACTS, NEEDS_CHROMIUM, ask
 
-CHROMIUM = Path("/usr/bin/chromium")
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
 
 PDF_TITLE = "Reglement dorpshuis De Linde"
@@ -49,14 +30,7 @@ DOCX_QUESTION = "Wie giet de moestuin in de zomer?"
 SCAN_TEXT = "De bibliotheekbus stopt elke dinsdag bij het dorpsplein."
 SCAN_QUESTION = "Wanneer stopt de bibliotheekbus bij het dorpsplein?"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="Debian's Chromium (/usr/bin/chromium) is niet geïnstalleerd: "
-        "installeer het met 'apt-get install chromium' om de browsertest te draaien",
-    ),
-]
+pytestmark = [pytest.mark.browser, NEEDS_CHROMIUM]
 
 
 def _fpdf():
@@ -127,14 +101,8 @@ def _ocr_available() -> bool:
     return ocr.available()
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+def server(tmp_path_factory: pytest.TempPathFactory, streamlit_app) -> dict:
     base = tmp_path_factory.mktemp("original")
     docs = base / "docs"
     docs.mkdir()
@@ -156,122 +124,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     if _ocr_available():
         _write_scan(docs / "bibliotheekbus-scan.pdf")
     model = build_tiny_model(base / "model", texts)
-    env = {
-        **os.environ,
-        "KB_DATA_DIR": str(base / "data"),
-        "KB_EMBED_MODEL": str(model),
-        "KB_STARTER_KB_DIR": str(base / "starter"),
-        "HF_HUB_OFFLINE": "1",
-        "ANONYMIZED_TELEMETRY": "False",
-        "PYTHONPATH": str(ROOT),
-    }
-    for name in ("KB_STORE_DIR", "KB_DATABASE_URL", "KB_CHROMA_HOST", "KB_MODELS_DIR"):
-        env.pop(name, None)
-    subprocess.run(
-        [sys.executable, "-m", "kb.cli", "ingest", str(docs)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
-    port = _free_port()
-    log = base / "streamlit.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-                "--server.fileWatcherType",
-                "none",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            if process.poll() is not None:
-                raise RuntimeError(log.read_text(errors="replace"))
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.read().decode().strip() == "ok":
-                        break
-            except OSError:
-                pass
-            time.sleep(0.5)
-        yield {"url": url, "log": log, "pdf": pdf.read_bytes()}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-@pytest.fixture
-def page(server, request) -> Iterator:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="het Python-pakket playwright ontbreekt")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="nl-NL", accept_downloads=True)
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        outside: list[str] = []
-        page.on(
-            "request",
-            lambda r: outside.append(r.url) if not r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None,
-        )
-        page.errors, page.outside = errors, outside
-        try:
-            yield page
-        finally:
-            report = getattr(request.node, "rep_call", None)
-            if report is None or report.failed:
-                ARTIFACTS.mkdir(exist_ok=True)
-                try:  # noqa: SIM105
-                    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-                except Exception:
-                    pass
-                shutil.copyfile(server["log"], ARTIFACTS / f"{request.node.name}-streamlit.log")
-            browser.close()
-
-
-def _wait_idle(page) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
-
-
-def _ask(page, question: str):
-    box = page.get_by_test_id("stChatInputTextArea")
-    box.fill(question)
-    box.press("Enter")
-    page.wait_for_function(
-        """(q) => { const m = [...document.querySelectorAll('[data-testid="stChatMessage"]')];
-                    return m.length >= 2 && m[m.length - 2].innerText.includes(q)
-                      && !!m[m.length - 1].querySelector('[data-testid="stChatMessageAvatarAssistant"]')
-                      && !!m[m.length - 1].querySelector('[data-testid="stButtonGroup"]'); }""",
-        arg=question,
-        timeout=120_000,
-    )
-    _wait_idle(page)
-    return page.get_by_test_id("stChatMessage").last
+    app = streamlit_app(base, model)
+    app.kb("ingest", str(docs), timeout=600)
+    return {"url": app.start(), "log": app.log, "pdf": pdf.read_bytes()}
 
 
 def _card(message, text: str):
@@ -291,7 +146,7 @@ def _card(message, text: str):
 def test_pdf_source_opens_at_the_cited_page_pages_and_downloads(page, server):
     page.goto(server["url"])
     page.get_by_test_id("stChatInputTextArea").wait_for()
-    message = _ask(page, PDF_QUESTION)
+    message = ask(page, PDF_QUESTION)
     card = _card(message, "Artikel 3 Zaalhuur")
     assert PDF_TITLE in card.inner_text() and "p. 3" in card.inner_text()
 
@@ -324,7 +179,7 @@ def test_pdf_source_opens_at_the_cited_page_pages_and_downloads(page, server):
 def test_word_source_opens_as_text_at_the_cited_section(page, server):
     page.goto(server["url"])
     page.get_by_test_id("stChatInputTextArea").wait_for()
-    message = _ask(page, DOCX_QUESTION)
+    message = ask(page, DOCX_QUESTION)
     card = _card(message, DOCX_SECTION)
 
     card.get_by_role("button", name="Origineel bekijken").click()
@@ -348,7 +203,7 @@ def test_word_source_opens_as_text_at_the_cited_section(page, server):
 def test_scanned_source_says_its_text_was_recognised_by_ocr(page, server):
     page.goto(server["url"])
     page.get_by_test_id("stChatInputTextArea").wait_for()
-    message = _ask(page, SCAN_QUESTION)
+    message = ask(page, SCAN_QUESTION)
     card = _card(message, "Bibliotheekbus")
     card.get_by_text("Tekst herkend met OCR").wait_for()
     assert "dinsdag" in card.inner_text()

@@ -33,6 +33,8 @@ from kb.db import dispose_engines
 from kb.documents import DocumentService
 from kb.store import KnowledgeStore
 
+pytestmark = pytest.mark.process  # real kb processes, SIGKILLed
+
 N_DOCS = 6
 CHANGED = {1, 4}
 REPLACE_STEPS_BEFORE_SWITCH = ("registered", "original_kept", "chunks_partial", "chunks_added")

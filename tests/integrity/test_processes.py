@@ -31,6 +31,8 @@ from integrity.support import (
     write_corpus,
 )
 
+pytestmark = pytest.mark.process  # real kb processes reindexing, searching and writing at once
+
 APP_WRITER = Path(__file__).resolve().parent / "app_writer.py"
 STAFF = Principal("test", "staff")
 
@@ -169,5 +171,6 @@ def test_app_and_cli_write_at_once_against_chroma_server(tmp_path, hashing_embed
     _concurrent_writers(tmp_path, hashing_embedder, KB_CHROMA_HOST="127.0.0.1", KB_CHROMA_PORT=str(chroma_server))
 
 
+@pytest.mark.server  # a throwaway PostgreSQL cluster
 def test_app_and_cli_write_at_once_with_postgresql(tmp_path, hashing_embedder, postgres_url):  # noqa: F811
     _concurrent_writers(tmp_path, hashing_embedder, database_url=postgres_url)

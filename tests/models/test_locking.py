@@ -79,6 +79,7 @@ def tiny_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_pip) -> Path:
     return models_dir
 
 
+@pytest.mark.process  # another real process holds the install lock
 def test_install_waits_while_another_process_installs(tiny_model: Path, tmp_path: Path) -> None:
     holder = _hold_lock(tiny_model, "tiny-test")
     try:
@@ -97,6 +98,7 @@ def test_install_waits_while_another_process_installs(tiny_model: Path, tmp_path
     assert any("deel 3/3" in m for m in messages) and is_installed("tiny-test", tiny_model)
 
 
+@pytest.mark.process  # another real process holds the install lock
 def test_install_uses_what_the_other_process_finished(tiny_model: Path, tmp_path: Path) -> None:
     built = install_model("tiny-test", tmp_path / "elsewhere", download_dir=tmp_path / "wheels")
     holder = _hold_lock(tiny_model, "tiny-test")
@@ -113,6 +115,7 @@ def test_install_uses_what_the_other_process_finished(tiny_model: Path, tmp_path
     assert not any("deel" in m for m in messages)  # nothing downloaded or built a second time
 
 
+@pytest.mark.process  # another real process holds the install lock
 def test_a_killed_holder_does_not_block_the_next_install(tiny_model: Path, tmp_path: Path) -> None:
     holder = _hold_lock(tiny_model, "tiny-test")
     holder.send_signal(signal.SIGKILL)
@@ -123,6 +126,7 @@ def test_a_killed_holder_does_not_block_the_next_install(tiny_model: Path, tmp_p
     assert is_installed("tiny-test", tiny_model)
 
 
+@pytest.mark.process  # another real process holds the install lock
 def test_locks_are_per_model(tmp_path: Path) -> None:
     holder = _hold_lock(tmp_path, "model-a")
     try:

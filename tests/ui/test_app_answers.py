@@ -8,10 +8,13 @@ import re
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 from apptest_support import plain
 from sqlalchemy import select
 
 from kb.db import Exchange, session_scope
+
+pytestmark = pytest.mark.app  # AppTest runs the whole Streamlit app (or a page) on a real store
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "knowledge_base" / "rechtsvorm" / "rechtsvorm-kiezen.md"
@@ -87,8 +90,8 @@ def test_refusal_shows_its_reason_once_and_clickable_suggestions(make_app_env, a
     )
 
 
-def test_contact_routes_from_the_answer_are_shown(make_app_env, app_test, monkeypatch):
-    from kb.answering.assistant import Assistant
+def test_contact_routes_from_the_answer_are_shown(make_app_env, app_test):
+    from ui import resources
 
     make_app_env(KB_REFUSAL_THRESHOLD="5")
     # the shape the partner directory gives a refusal ("help": organisation, why, contact)
@@ -99,15 +102,9 @@ def test_contact_routes_from_the_answer_are_shown(make_app_env, app_test, monkey
             "contact": {"email": "ondersteuningsteam@nlzve.nl", "phone": "0800-8010"},
         }
     ]
-
-    def with_help(self, answer):
-        answer.help = [dict(r) for r in routes] if answer.refused else []
-        return answer
-
-    monkeypatch.setattr(Assistant, "_add_help", with_help)
-    monkeypatch.setattr(
-        Assistant, "help_finder", property(lambda self: lambda a: routes, lambda self, v: None), raising=False
-    )
+    # The app's own knowledge base (the process-wide resource the page uses) gets these routes as the
+    # assistant's help finder, in place of the partner directory (tests/ui/test_app_partners.py runs that).
+    resources.knowledge_base().assistant.help_finder = lambda answer: [dict(r) for r in routes]
     at = app_test().run()
     at.chat_input[0].set_value("Hoe begin ik een zorgcoöperatie?").run()
     shown = plain(" ".join(m.value for m in at.chat_message[1].markdown))

@@ -3,11 +3,14 @@ feedback stored in the database, topic filter, new conversation, refusals, and e
 
 from __future__ import annotations
 
+import pytest
 from apptest_support import plain
 from sqlalchemy import select
 
 from kb.db import Conversation, Exchange, Feedback, list_exchanges, session_scope
 from ui.chat import DISCLAIMER, EXAMPLE_QUESTIONS
+
+pytestmark = pytest.mark.app  # AppTest runs the whole Streamlit app (or a page) on a real store
 
 
 def _all_markdown(at) -> list[str]:

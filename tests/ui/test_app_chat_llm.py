@@ -3,9 +3,12 @@ stream ends — removed markers and warnings show at once, not after the next re
 
 from __future__ import annotations
 
+import pytest
 from apptest_support import plain
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
+
+pytestmark = pytest.mark.app  # AppTest runs the whole Streamlit app (or a page) on a real store
 
 REPLY = "Een stichting heeft een bestuur dat beslist [1]. Dat staat ook in bron [9]."
 

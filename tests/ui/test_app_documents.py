@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from apptest_support import PARTNER_A, PARTNER_B, docx_bytes, plain
 from streamlit.testing.v1 import AppTest
 
 from kb.db import list_events, session_scope
+
+pytestmark = pytest.mark.app  # AppTest runs the whole Streamlit app (or a page) on a real store
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -12,6 +12,8 @@ from kb.db import list_events, record_exchange, session_scope, start_conversatio
 from kb.db.directory import EntryData, get_entry
 from kb.partners.directory import DirectoryService
 
+pytestmark = pytest.mark.app  # AppTest runs the whole Streamlit app (or a page) on a real store
+
 BATTERY = "Steunpunt Buurtbatterij"
 BATTERY_ENTRY = EntryData(
     name=BATTERY,

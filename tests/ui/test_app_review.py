@@ -14,6 +14,8 @@ from streamlit.testing.v1 import AppTest
 
 from kb.db import LoginSession, Review, add_feedback, record_exchange, session_scope, start_conversation
 
+pytestmark = pytest.mark.app  # AppTest runs the whole Streamlit app (or a page) on a real store
+
 ROOT = Path(__file__).resolve().parents[2]
 DAY1 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 DAY2 = datetime(2026, 3, 9, 10, 0, tzinfo=UTC)

@@ -12,6 +12,8 @@ from sqlalchemy import select, update
 from kb.db import Exchange, LoginSession, authenticate, session_scope
 from kb.db.accounts import LoginError
 
+pytestmark = pytest.mark.app  # AppTest runs the whole Streamlit app (or a page) on a real store
+
 
 @pytest.fixture
 def cookies(monkeypatch):
