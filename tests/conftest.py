@@ -71,3 +71,17 @@ def settings(tmp_path: Path) -> Settings:
         starter_kb_dir=tmp_path / "starter",
         chroma_host=None,
     )
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 at its production cost takes tens of milliseconds per hash, and many tests create accounts:
+    in-process tests hash at the lowest cost unless marked ``production_hashing`` (the rehash test is, so the
+    production parameters stay checked). Real ``kb`` processes started by tests always use the production cost."""
+    from argon2 import PasswordHasher
+
+    from kb.db import accounts
+
+    accounts._dummy_hash.cache_clear()  # made with whichever hasher the test uses
+    if not request.node.get_closest_marker("production_hashing"):
+        monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))

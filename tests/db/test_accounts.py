@@ -138,6 +138,7 @@ def test_success_resets_the_failure_count(session: Session) -> None:
     assert authenticate(session, "anna", PASSWORD, now=T0).locked_until is None
 
 
+@pytest.mark.production_hashing
 def test_outdated_hash_is_rehashed_on_login(session: Session) -> None:
     user = create_user(session, "anna", PASSWORD, "staff")
     weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
