@@ -65,7 +65,11 @@ def scroll_to_last_answer() -> None:
         "const go = () => { if (stop) return;"
         "const all = doc.querySelectorAll('[data-testid=\"stChatMessage\"]');"
         "const last = all[all.length - 1];"
-        "if (last) last.scrollIntoView({block: 'start', behavior: 'instant'}); };"
+        "if (!last) return;"
+        # below the app's fixed header bar, not under it
+        "const bar = doc.querySelector('[data-testid=\"stHeader\"]');"
+        "last.style.scrollMarginTop = ((bar ? bar.getBoundingClientRect().bottom : 0) + 8) + 'px';"
+        "last.scrollIntoView({block: 'start', behavior: 'instant'}); };"
         "for (const t of [50, 250, 600, 1200, 2000, 3000, 4500, 6000]) setTimeout(go, t);"
         "})();</script>",
         unsafe_allow_javascript=True,

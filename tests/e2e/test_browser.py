@@ -396,6 +396,12 @@ def test_phone_view_starts_at_the_answer_and_screenshots(page, server):
         mobile.wait_for_timeout(6_500)  # past the page's last scroll attempt: it must still stand there
         top = _answer_top(mobile)
         assert 0 <= top < PHONE["height"] / 3, top
+        # its first line is not hidden under the app's fixed header bar
+        bar = mobile.evaluate(
+            """() => { const b = document.querySelector('[data-testid="stHeader"]');
+                       return b ? b.getBoundingClientRect().bottom : 0; }"""
+        )
+        assert top >= bar - 1, (top, bar)
         # the cards are collapsed
         assert message.get_by_test_id("stExpander").count() >= 1
         assert all(not d.get_attribute("open") for d in message.locator("details").all())
