@@ -64,6 +64,18 @@ def _stored_docs(env: dict[str, str]) -> int:
     return len(json.loads(out.stdout))
 
 
+def _setup(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A real ``kb setup`` (without the model step) in a new process."""
+    return subprocess.run(
+        [sys.executable, "-m", "kb.cli", "setup", "--skip-model"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
 def test_interrupted_setup_is_completed_by_the_next_run(tmp_path, tiny_model):
     starter, total = _starter(tmp_path)
     env = _env(tmp_path, tiny_model, starter)
@@ -92,14 +104,7 @@ def test_interrupted_setup_is_completed_by_the_next_run(tmp_path, tiny_model):
     state = json.loads((tmp_path / "data" / "store" / "starter-state.json").read_text())
     assert state["status"] == "loading"
 
-    again = subprocess.run(
-        [sys.executable, "-m", "kb.cli", "setup", "--skip-model"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    again = _setup(env)
     assert again.returncode == 0, again.stderr
     assert "vorige keer onderbroken" in again.stderr
     loaded = total - first
@@ -107,14 +112,7 @@ def test_interrupted_setup_is_completed_by_the_next_run(tmp_path, tiny_model):
     assert _stored_docs(env) == total
     assert json.loads((tmp_path / "data" / "store" / "starter-state.json").read_text())["status"] == "complete"
 
-    third = subprocess.run(
-        [sys.executable, "-m", "kb.cli", "setup", "--skip-model"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    third = _setup(env)
     assert third.returncode == 0 and "startkennisbank is compleet" in third.stderr
 
 
@@ -126,13 +124,6 @@ def test_setup_leaves_a_knowledge_base_with_other_documents_alone(tmp_path, tiny
     subprocess.run(
         [sys.executable, "-m", "kb.cli", "ingest", str(own)], env=env, cwd=ROOT, check=True, capture_output=True
     )
-    out = subprocess.run(
-        [sys.executable, "-m", "kb.cli", "setup", "--skip-model"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    out = _setup(env)
     assert out.returncode == 0 and "er staan al andere documenten in" in out.stderr
     assert _stored_docs(env) == 1
