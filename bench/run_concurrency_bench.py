@@ -22,16 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.paths import SHARED  # noqa: E402
 from ingest.pipeline import collect_files  # noqa: E402
 from kb.config import Settings  # noqa: E402
 from kb.models import precision_status  # noqa: E402
 from kb.precision import detect_cpu  # noqa: E402
-
-# ../shared/bench next to the project; from a git worktree (/work/wt/NAME) one level further up
-SHARED = next(
-    (d / "shared" / "bench" for d in (ROOT.parent, ROOT.parent.parent) if (d / "shared" / "bench").exists()),
-    ROOT.parent / "shared" / "bench",
-)
 
 
 def ingest_cmd(files: list[Path]) -> list[str]:

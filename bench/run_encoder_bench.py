@@ -53,11 +53,7 @@ QUESTIONS = [
     "Wie mag de algemene ledenvergadering bijeenroepen?",
 ]
 
-# ../shared/bench next to the project; from a git worktree (/work/wt/NAME) one level further up
-SHARED = next(
-    (d / "shared" / "bench" for d in (ROOT.parent, ROOT.parent.parent) if (d / "shared" / "bench").exists()),
-    ROOT.parent / "shared" / "bench",
-)
+from bench.paths import SHARED  # noqa: E402
 
 
 def norm(v: np.ndarray) -> np.ndarray:

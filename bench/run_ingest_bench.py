@@ -27,16 +27,11 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from bench.paths import SHARED  # noqa: E402
 from ingest.pipeline import collect_files  # noqa: E402
 from kb.config import Settings  # noqa: E402
 from kb.precision import detect_cpu  # noqa: E402
 from kb.service import KnowledgeBase  # noqa: E402
-
-# ../shared/bench next to the project; from a git worktree (/work/wt/NAME) one level further up
-SHARED = next(
-    (d / "shared" / "bench" for d in (ROOT.parent, ROOT.parent.parent) if (d / "shared" / "bench").exists()),
-    ROOT.parent / "shared" / "bench",
-)
 
 
 def main() -> int:

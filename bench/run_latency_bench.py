@@ -24,18 +24,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
+from bench.paths import SHARED  # noqa: E402
 from bench.run_retrieval_bench import prepare  # noqa: E402
 from kb.config import Settings  # noqa: E402
 from kb.evaluation import load_questions  # noqa: E402
 from kb.precision import detect_cpu  # noqa: E402
 from kb.stats import median, percentile  # noqa: E402
 from kb.store import DocumentRecord, NewChunk  # noqa: E402
-
-# ../shared/bench next to the project; from a git worktree (/work/wt/NAME) one level further up
-SHARED = next(
-    (d / "shared" / "bench" for d in (ROOT.parent, ROOT.parent.parent) if (d / "shared" / "bench").exists()),
-    ROOT.parent / "shared" / "bench",
-)
 
 
 def fill(kb, target: int, seed: int = 0) -> None:

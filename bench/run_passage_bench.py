@@ -37,18 +37,13 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import kb.answering.assistant as assistant_module  # noqa: E402
+from bench.paths import SHARED  # noqa: E402
 from ingest.pipeline import DocumentOverrides  # noqa: E402
 from kb.answering import evidence  # noqa: E402
 from kb.config import Settings  # noqa: E402
 from kb.evaluation import AnswerScores, load_questions, run_answers, run_retrieval, split_halves, summary_line  # noqa: E402
 from kb.precision import detect_cpu  # noqa: E402
 from kb.service import KnowledgeBase  # noqa: E402
-
-# ../shared/bench next to the project; from a git worktree (/work/wt/NAME) one level further up
-SHARED = next(
-    (d / "shared" / "bench" for d in (ROOT.parent, ROOT.parent.parent) if (d / "shared" / "bench").exists()),
-    ROOT.parent / "shared" / "bench",
-)
 
 
 def build(settings: Settings, corpus: Path) -> tuple[KnowledgeBase, float, int, float]:
