@@ -58,13 +58,44 @@ def is_link_list(text: str) -> bool:
     return (len(links) >= 2 and len(words_outside) <= 6 * len(links)) or sum(map(len, links)) > 0.5 * len(text)
 
 
+def without_link_lists(text: str) -> str:
+    """``text`` without its lists of links: a run of list items ("- …", "1. …") of which at least half carry
+    a link is left out whole, with a line that only introduces it (ends on a colon). Such a list ("Meer
+    weten: - Boek 2 BW: https://…") points elsewhere and answers nothing, even its items without a link."""
+    lines = text.split("\n")
+    keep = [True] * len(lines)
+    i = 0
+    while i < len(lines):
+        if not _LIST_ITEM.match(lines[i]):
+            i += 1
+            continue
+        start = i
+        items: list[str] = []
+        while i < len(lines) and (
+            _LIST_ITEM.match(lines[i]) or (lines[i].startswith((" ", "\t")) and lines[i].strip())
+        ):
+            if _LIST_ITEM.match(lines[i]):
+                items.append(lines[i])
+            else:
+                items[-1] += " " + lines[i].strip()
+            i += 1
+        if sum(1 for item in items if _LINK.search(item)) * 2 >= len(items):
+            keep[start:i] = [False] * (i - start)
+            lead_in = start - 1
+            while lead_in >= 0 and not lines[lead_in].strip():
+                lead_in -= 1
+            if lead_in >= 0 and lines[lead_in].rstrip().endswith(":"):
+                keep[lead_in] = False
+    return "\n".join(line for line, kept in zip(lines, keep, strict=True) if kept)
+
+
 def split_units(text: str, max_chars: int = 700) -> list[str]:
     """Paragraphs (a numbered lid with its sub-items stays whole when short enough), else sentences.
 
     A paragraph or sentence that ends on a colon keeps the list that follows it; link lists are left out.
     """
     units: list[str] = []
-    for paragraph in split_paragraphs(text, items="numbered"):
+    for paragraph in split_paragraphs(without_link_lists(text), items="numbered"):
         if len(paragraph) <= max_chars:
             units.append(" ".join(paragraph.split()))
         else:

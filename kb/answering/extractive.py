@@ -14,7 +14,14 @@ from itertools import pairwise
 
 import numpy as np
 
-from kb.answering.evidence import Unit, cosine_matrix, is_link_list, lexical_overlap, split_units
+from kb.answering.evidence import (
+    Unit,
+    cosine_matrix,
+    is_link_list,
+    lexical_overlap,
+    split_units,
+    without_link_lists,
+)
 from kb.answering.prompts import Prompts
 from kb.answering.versions import version_groups
 from kb.display import dutch_date
@@ -78,6 +85,8 @@ class ExtractiveAnswerer:
         # the best article than the one that resembles the question most (an introduction: the next one).
         top = next((i for i in range(min(2, len(hits))) if i not in intros), None)
         whole = _quotable(hits[top].chunk.text) if top is not None else ""
+        # a source with a list of links is never quoted whole: its units are ranked without the list
+        whole = whole if top is not None and without_link_lists(hits[top].chunk.text) == hits[top].chunk.text else ""
         quoted_whole = top if whole and len(whole) <= self.full_source_chars else None
         if self.stored_units is not None:
             query_vector = self.embedder.encode_queries([question])[0]
@@ -93,7 +102,7 @@ class ExtractiveAnswerer:
                     pairs.extend((i, text, placeholder) for text in split_units(h.chunk.text))
                     continue
                 units_of = stored.get(h.chunk.chunk_id, [])
-                if len(units_of) == 1 and units_of[0][0] == h.chunk.text and len(split_units(h.chunk.text)) > 1:
+                if len(units_of) == 1 and units_of[0][0] == h.chunk.text and _splits(h.chunk.text):
                     # only the chunk's own vector (no passage vectors): embed its units, or lend it to them
                     missing = split_units(h.chunk.text)
                     if self.embed_units:
@@ -102,6 +111,9 @@ class ExtractiveAnswerer:
                         vectors = [units_of[0][1]] * len(missing)
                     units_of = list(zip(missing, vectors, strict=True))
                 pairs.extend((i, text, vec) for text, vec in units_of)
+            # stored passages are the chunk's paragraphs and list items: none from a list of links
+            quotable = {i: _quotable(without_link_lists(h.chunk.text)) for i, h in enumerate(hits)}
+            pairs = [(i, text, vec) for i, text, vec in pairs if _quotable(text) in quotable[i]]
             units = [Unit(i, pos, _quotable(text)) for pos, (i, text, _) in enumerate(pairs)]
             if not units:
                 return []
@@ -291,6 +303,12 @@ class ExtractiveAnswerer:
         lead = [Quote(new_number[q.n], q.text) for q in lead]
         text = self.compose(quotes, shown, lead, question)
         return iter(_pieces(text)), lead + quotes, order
+
+
+def _splits(text: str) -> bool:
+    """Whether ``text`` quotes as more than itself: several units, or one without a list of links it had."""
+    units = split_units(text)
+    return len(units) > 1 or units != [" ".join(text.split())]
 
 
 def renumber_order(cited: list[int], n_hits: int) -> list[int]:

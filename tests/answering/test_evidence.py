@@ -10,7 +10,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kb.answering.evidence import Unit, cosine_matrix, lexical_overlap, split_units, stems, support_score
+from kb.answering.evidence import (
+    Unit,
+    cosine_matrix,
+    lexical_overlap,
+    split_units,
+    stems,
+    support_score,
+    without_link_lists,
+)
 
 
 def squash(text: str) -> str:
@@ -96,6 +104,32 @@ def test_fragments_without_three_word_characters_are_dropped():
     assert split_units("a\n\nab\n\n- - -\n\nabc") == ["abc"]
     assert split_units("") == []
     assert split_units("   \n\n  ") == []
+
+
+MORE = (
+    "Meer weten:\n"
+    "- Boek 2 Burgerlijk Wetboek, titel 2 (verenigingen): https://wetten.overheid.nl/BWBR0003045\n"
+    "- Inschrijving in het handelsregister: https://www.kvk.nl\n"
+    "- De kosten van een notaris verschillen per kantoor. Vraag vooraf een offerte aan."
+)
+
+
+def test_a_list_whose_items_are_mostly_links_is_left_out_whole_with_its_lead_in():
+    text = f"Een vereniging ontstaat door afspraken tussen leden.\n\n{MORE}\n\nDaarna volgt de inschrijving."
+    out = without_link_lists(text)
+    assert "kvk.nl" not in out and "Meer weten" not in out
+    assert "De kosten van een notaris" not in out  # an item of the list, even without a link of its own
+    assert "Een vereniging ontstaat door afspraken tussen leden." in out and "Daarna volgt de inschrijving." in out
+    assert split_units(text) == [
+        "Een vereniging ontstaat door afspraken tussen leden.",
+        "Daarna volgt de inschrijving.",
+    ]
+
+
+def test_a_list_with_a_single_link_among_its_items_is_kept():
+    text = "Wat je nodig hebt:\n- een bestuur\n- statuten (voorbeeld: https://example.nl)\n- een naam\n- leden"
+    assert without_link_lists(text) == text
+    assert split_units(text) == [" ".join(text.split())]
 
 
 def test_unit_is_a_hashable_value():

@@ -188,6 +188,34 @@ def test_a_list_of_links_is_never_quoted(answerer):
     assert "kvk.nl" not in out and "Een vereniging mag geen winst verdelen." in out
 
 
+MORE_LINKS = (
+    "- Boek 2 Burgerlijk Wetboek, titel 2 (verenigingen): https://wetten.overheid.nl/BWBR0003045\n"
+    "- Inschrijving in het handelsregister: https://www.kvk.nl\n"
+    "- De kosten van een notaris verschillen per kantoor. Vraag vooraf een offerte aan bij een notaris."
+)
+
+
+@pytest.mark.parametrize("full_source_chars", [0, 1200])
+def test_no_item_of_a_list_of_links_is_quoted_from_stored_passages(hashing_embedder, prompts, full_source_chars):
+    """The store's passages of a "Meer weten" section are its list items, one by one (the kosten item has no
+    link of its own); none of them is quoted, and the top source is not quoted whole with its list."""
+    links = hit(1, "Notaris", ("Notaris", "Meer weten"), f"Wat kost een notaris?\n\n{MORE_LINKS}")
+    prose = hit(2, "Notaris", ("Notaris", "Oprichten"), "De notaris maakt de akte van oprichting met de statuten.")
+    items = MORE_LINKS.split("\n")
+    vectors = hashing_embedder.encode_documents(["Wat kost een notaris?", *items, prose.chunk.text])
+    stored = {
+        links.chunk.chunk_id: list(zip(["Wat kost een notaris?", *items], vectors[:4], strict=True)),
+        prose.chunk.chunk_id: [(prose.chunk.text, vectors[4])],
+    }
+    a = ExtractiveAnswerer(
+        hashing_embedder, prompts, full_source_chars=full_source_chars, stored_units=lambda ids: stored
+    )
+    out, quotes, _ = shown(a, "Wat kost een notaris voor het oprichten?", [links, prose])
+    assert "https://" not in out and "De kosten van een notaris" not in out
+    assert not any("Boek 2" in q.text or "kosten" in q.text for q in quotes)
+    assert "De notaris maakt de akte van oprichting met de statuten." in out
+
+
 def test_labels_name_title_and_section(answerer):
     text, _ = answer(answerer(max_quotes=3, cover_sources=3), QUESTION, HITS)
     labels = {n: label for label, _, n in parse(text) if label}
