@@ -36,6 +36,8 @@ from kb.vector_cache import VectorCache
 log = logging.getLogger(__name__)
 
 _QUERY_CACHE_SIZE = 256
+# the direct one-question path must give encode()'s vector (measured: 1.000000 in bfloat16 and float32)
+DIRECT_MIN_COSINE = 0.99999
 EMBED_LOCK_FILE = Path(tempfile.gettempdir()) / "samenweten-embed.lock"
 
 
@@ -70,6 +72,7 @@ class Embedder(Embeddings):
         self.record: list[str] | None = None  # benchmarks set a list: every text encoded, as encoded
         self._lock = threading.Lock()  # torch inference from Streamlit threads, one at a time
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._direct: bool | None = None  # one question past encode(): None = not yet checked against encode
         prompts: dict[str, str] = dict(getattr(model, "prompts", {}) or {})
         self.query_prompt_name = _pick_prompt(prompts, ("query", "Retrieval-query", "search_query"))
         self.document_prompt_name = _pick_prompt(
@@ -80,6 +83,11 @@ class Embedder(Embeddings):
     def dimension(self) -> int:
         dim = self.model.get_sentence_embedding_dimension()
         return int(dim) if dim else len(self.embed_query("test"))
+
+    @property
+    def query_kernel(self) -> Any:
+        """How questions are embedded (:class:`kb.models.query_kernel.QueryKernelDecision`), if decided."""
+        return getattr(self.model, "samenweten_query_kernel", None)
 
     @property
     def precision(self) -> Any:
@@ -157,7 +165,10 @@ class Embedder(Embeddings):
             known = {t: self._query_cache[t] for t in texts if t in self._query_cache}
         missing = [t for t in dict.fromkeys(texts) if t not in known]
         if missing:
-            known.update(zip(missing, self._encode(missing, self.query_prompt_name), strict=True))
+            vectors = self._encode_one_query(missing[0]) if len(missing) == 1 else None
+            if vectors is None:
+                vectors = self._encode(missing, self.query_prompt_name)
+            known.update(zip(missing, vectors, strict=True))
         with self._lock:
             for text in dict.fromkeys(texts):
                 self._query_cache[text] = known[text]
@@ -170,6 +181,54 @@ class Embedder(Embeddings):
         """Empty the query cache (benchmarks time a question's embedding, not the cache)."""
         with self._lock:
             self._query_cache.clear()
+
+    def _encode_one_query(self, text: str) -> np.ndarray | None:
+        """One question through the model's own steps without ``encode``'s per-call work around them.
+
+        ``SentenceTransformer.encode`` resolves its arguments, sorts, batches and splits its output on every
+        call; for one question that cost ~10 ms of the ~100 (bench/run_query_embed_bench.py). This runs the
+        same three steps ``encode`` runs per batch (``preprocess`` with the prompt, ``batch_to_device``, the
+        model's forward) under ``torch.inference_mode``. The first call checks it against ``encode``
+        (cosine >= :data:`DIRECT_MIN_COSINE`) and falls back for good if it differs. None: not available.
+        """
+        if self._direct is False or not callable(getattr(self.model, "preprocess", None)):
+            return None
+        vector = self._forward_query(text)
+        if vector is None:
+            return None
+        if self._direct is None:  # first question: the direct path must give encode's vector
+            reference = self._encode([text], self.query_prompt_name)[0]
+            cosine = float(vector @ reference)
+            self._direct = cosine >= DIRECT_MIN_COSINE
+            if not self._direct:
+                log.warning("Directe vraag-embedding wijkt af van encode (cosinus %.6f); encode wordt gebruikt", cosine)
+                return reference[None, :]
+        return vector[None, :]
+
+    def _forward_query(self, text: str) -> np.ndarray | None:
+        import torch
+        from sentence_transformers.util import batch_to_device
+
+        prompt = self._prompt(self.query_prompt_name) if self.query_prompt_name else None
+        try:
+            with self._lock, torch.inference_mode():
+                t0 = time.perf_counter()
+                model = self.model
+                if model.training:
+                    model.eval()
+                features = batch_to_device(model.preprocess([text], prompt=prompt or None), model.device)
+                out = model(features)["sentence_embedding"][0].float().cpu().numpy()
+                self.encode_seconds += time.perf_counter() - t0
+                self.encoded_texts += 1
+                if self.record is not None:
+                    self.record.append((prompt or "") + text)
+        except Exception as exc:  # an unusual model: encode() is the safe path
+            log.warning("Directe vraag-embedding niet mogelijk (%s); encode wordt gebruikt", exc)
+            self._direct = False
+            return None
+        vector = np.asarray(out, dtype=np.float32)
+        norm = float(np.linalg.norm(vector))
+        return vector / (norm or 1.0)
 
     def _encode(self, texts: list[str], prompt_name: str | None) -> np.ndarray:
         with self._lock:
@@ -284,6 +343,7 @@ def _load(settings: Settings) -> Embedder:
         dtype=settings.embed_dtype,
         decision_dir=settings.data_dir.expanduser().resolve(),
         probe_lock=lock,
+        query_kernel=settings.embed_query_kernel,
     )
     folder = Path(resolve_model_path(settings.embed_model, models_dir))
     identity = model_identity(st, folder, settings.embed_model)
@@ -292,10 +352,12 @@ def _load(settings: Settings) -> Embedder:
         seed = settings.starter_kb_dir / ".vectors" / f"{folder.name}.npz"
         cache = VectorCache(cache_file(settings.resolved_vector_cache_dir(), identity), identity, seeds=[seed])
     decision = getattr(st, "samenweten_precision", None)
+    kernel = getattr(st, "samenweten_query_kernel", None)
     log.info(
-        "Embedder %s: %s, %d threads, cache %s",
+        "Embedder %s: %s, vragen %s, %d threads, cache %s",
         settings.embed_model,
         decision.describe() if decision else "?",
+        kernel.describe() if kernel else "?",
         threads,
         cache.path if cache else "uit",
     )
@@ -312,6 +374,7 @@ def _cache_key(settings: Settings) -> tuple[Any, ...]:
         str(settings.resolved_models_dir()),
         settings.embed_device,
         settings.embed_dtype,
+        settings.embed_query_kernel,
         settings.embed_batch_size,
         settings.embed_threads,
         settings.embed_lock,

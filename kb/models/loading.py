@@ -52,6 +52,7 @@ def load_sentence_transformer(
     dtype: str = "auto",
     decision_dir: Path | None = None,
     probe_lock: Callable[[], contextlib.AbstractContextManager[Any]] | None = None,
+    query_kernel: str = "plain",
 ) -> SentenceTransformer:
     """Load an embedding model: registry name, local folder or hub id; never runs remote code.
 
@@ -61,8 +62,25 @@ def load_sentence_transformer(
     ``local_files_only``. Registry models (also when given as their installed folder) get the profile's
     suggested ``max_seq_length``. The decision is on ``model.samenweten_precision``.
     ``decision_dir``: where the decision goes when the model folder is read-only; ``probe_lock``: held
-    while probing, so other processes' embedding does not disturb the timing.
+    while probing, so other processes' embedding does not disturb the timing. ``query_kernel``
+    (auto|packed|plain, ``KB_EMBED_QUERY_KERNEL``): whether question-sized inputs go through pre-packed
+    linear weights (:mod:`kb.models.query_kernel`; auto probes once per machine, model and dtype, on the
+    CPU only); the decision is on ``model.samenweten_query_kernel``.
     """
+    model = _load_in_precision(name_or_path, models_dir, device, dtype, decision_dir, probe_lock)
+    if str(device).startswith("cpu"):
+        _apply_query_kernel(model, name_or_path, models_dir, query_kernel, decision_dir, probe_lock)
+    return model
+
+
+def _load_in_precision(
+    name_or_path: str,
+    models_dir: Path,
+    device: str,
+    dtype: str,
+    decision_dir: Path | None,
+    probe_lock: Callable[[], contextlib.AbstractContextManager[Any]] | None,
+) -> SentenceTransformer:
     path = resolve_model_path(name_or_path, models_dir)
     local = Path(path).is_dir()
     if local:
@@ -178,6 +196,44 @@ def _load_auto_precision(
     _set_precision(model, decision)
     log.warning("Precisie van %s op deze CPU gekozen: %s", folder.name, decision.describe())
     return model
+
+
+def _apply_query_kernel(
+    model: Any,
+    name_or_path: str,
+    models_dir: Path,
+    setting: str,
+    decision_dir: Path | None,
+    probe_lock: Callable[[], contextlib.AbstractContextManager[Any]] | None,
+) -> None:
+    """Decide (auto: cached per machine, model and dtype in the precision file) and apply the question kernel."""
+    import torch
+
+    from kb import precision
+    from kb.models.query_kernel import apply_query_kernel, kernel_key
+
+    path = resolve_model_path(name_or_path, models_dir)
+    spec = installed_spec(name_or_path, path)
+    query_prompt = spec.query_prompt_name if spec else None
+    prompt_name = query_prompt if query_prompt in (getattr(model, "prompts", {}) or {}) else None
+
+    def encode(text: str) -> Any:
+        return model.encode([text], prompt_name=prompt_name, show_progress_bar=False, convert_to_numpy=True)
+
+    dtype = str(getattr(model, "dtype", "")).replace("torch.", "")
+    if setting != "auto" or not Path(path).is_dir():
+        decision = apply_query_kernel(model, "plain" if setting == "auto" else setting, encode)
+    else:
+        folder = Path(path)
+        key = precision.decision_key(
+            folder.name, precision.weights_identity(folder), precision.detect_cpu(), torch.__version__
+        )
+        target = precision.decision_path(folder, decision_dir or Path(models_dir))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with decision_lock(target):
+            decision = apply_query_kernel(model, "auto", encode, (target, kernel_key(key, dtype)), probe_lock)
+    model.samenweten_query_kernel = decision
+    log.info("Vraag-kernel %s: %s [%s]", Path(path).name, decision.describe(), decision.source)
 
 
 def precision_status(name: str, models_dir: Path, fallback_dir: Path) -> Any:
