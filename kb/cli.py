@@ -585,8 +585,10 @@ def cmd_models_install(args: argparse.Namespace) -> int:
 
 
 def cmd_models_list(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
     from kb.models.installed import list_models
-    from kb.models.loading import precision_status
+    from kb.models.loading import precision_status, query_kernel_status
     from kb.precision import detect_cpu
 
     settings = _settings(args)
@@ -594,6 +596,10 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     fallback = settings.data_dir.expanduser().resolve()
     decisions = {
         m.name: precision_status(m.name, settings.resolved_models_dir(), fallback) if m.installed else None
+        for m in models
+    }
+    kernels = {
+        m.name: query_kernel_status(m.name, settings.resolved_models_dir(), fallback) if m.installed else None
         for m in models
     }
     rows: list[dict[str, Any]] = [
@@ -605,6 +611,7 @@ def cmd_models_list(args: argparse.Namespace) -> int:
             "default": m.name == settings.embed_model,
             "description": m.description,
             "precision": d.to_json() if (d := decisions[m.name]) else None,
+            "query_kernel": asdict(k) if (k := kernels[m.name]) else None,
         }
         for m in models
     ]
@@ -620,6 +627,8 @@ def cmd_models_list(args: argparse.Namespace) -> int:
                 d = decisions[r["name"]]
                 text = d.describe() if d else "nog niet bepaald (gemeten bij het eerste gebruik)"
                 print(f"    precisie op deze CPU: {text}")
+                if (k := kernels[r["name"]]) is not None:
+                    print(f"    vragen (KB_EMBED_QUERY_KERNEL={settings.embed_query_kernel}): {k.describe()}")
 
     _out(args, rows, human)
     return 0

@@ -248,3 +248,22 @@ def precision_status(name: str, models_dir: Path, fallback_dir: Path) -> Any:
     cpu = precision.detect_cpu()
     key = precision.decision_key(folder.name, precision.weights_identity(folder), cpu, torch.__version__)
     return precision.read_decision(precision.decision_path(folder, fallback_dir), key)
+
+
+def query_kernel_status(name: str, models_dir: Path, fallback_dir: Path) -> Any:
+    """The cached question-kernel decision (:mod:`kb.models.query_kernel`) of an installed model on this CPU,
+    for the precision it was decided for (None before the first load with ``KB_EMBED_QUERY_KERNEL=auto``)."""
+    import torch
+
+    from kb import precision
+    from kb.models.query_kernel import kernel_key, read_kernel
+
+    folder = Path(models_dir).expanduser() / name
+    if not folder.is_dir():
+        return None
+    key = precision.decision_key(
+        folder.name, precision.weights_identity(folder), precision.detect_cpu(), torch.__version__
+    )
+    path = precision.decision_path(folder, fallback_dir)
+    decision = precision.read_decision(path, key)
+    return read_kernel(path, kernel_key(key, decision.dtype)) if decision else None

@@ -179,3 +179,21 @@ def test_unsupported_dtype_stays_plain() -> None:
     model = TinyModel().to(torch.float64)
     decision = apply_query_kernel(model, "auto", _encode(model))
     assert (decision.kernel, decision.source) == ("plain", "unsupported")
+
+
+def test_kb_models_list_reads_the_kernel_decided_for_the_cached_precision(tmp_path: Path) -> None:
+    from kb import precision
+    from kb.models.loading import query_kernel_status
+
+    folder = tmp_path / "models" / "tiny"
+    folder.mkdir(parents=True)
+    (folder / "model.safetensors").write_bytes(b"weights")
+    assert query_kernel_status("tiny", tmp_path / "models", tmp_path / "data") is None
+    key = precision.decision_key("tiny", precision.weights_identity(folder), precision.detect_cpu(), torch.__version__)
+    path = precision.decision_path(folder, tmp_path / "data")
+    precision.write_decision(path, precision.PrecisionDecision("bfloat16", "proef", key=key))
+    assert query_kernel_status("tiny", tmp_path / "models", tmp_path / "data") is None  # precision only
+    write_kernel(path, query_kernel.kernel_key(key, "float32"), QueryKernelDecision("plain", "ander dtype"))
+    write_kernel(path, query_kernel.kernel_key(key, "bfloat16"), QueryKernelDecision("packed", "sneller"))
+    status = query_kernel_status("tiny", tmp_path / "models", tmp_path / "data")
+    assert status is not None and status.kernel == "packed"
