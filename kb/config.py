@@ -48,8 +48,8 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = Field(16, ge=1, description="Batch size when embedding chunks.")
     embed_query_kernel: Literal["auto", "packed", "plain"] = Field(
-        "auto",
-        description="Questions through linear weights pre-packed for oneDNN (CPU); auto = only where a probe measured it faster on this CPU (decided once per machine, model and dtype).",
+        "plain",
+        description="Questions through linear weights pre-packed for oneDNN (CPU): plain = never; auto = where a probe measured it faster on this CPU (decided once per machine, model and dtype); packed = always. Plain by default: no gain measured inside the search (README).",
     )
     embed_threads: int = Field(0, ge=0, description="Torch threads for embedding; 0 = the cores this process may use.")
     embed_lock: bool = Field(
