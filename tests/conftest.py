@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -19,7 +20,9 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from kb.config import Settings
-from kb.embeddings import Embedder
+
+if TYPE_CHECKING:  # imported where used: the xdist controller loads this file but runs no test
+    from kb.embeddings import Embedder
 
 SHARED_BENCH = Path(__file__).resolve().parents[1].parent / "shared" / "bench"
 
@@ -59,6 +62,8 @@ class HashingModel:
 
 @pytest.fixture
 def hashing_embedder() -> Embedder:
+    from kb.embeddings import Embedder
+
     return Embedder(HashingModel(), name="hashing-test")
 
 
