@@ -142,12 +142,6 @@ class Settings(BaseSettings):
     answer_cover_sources: int = Field(
         4, ge=1, le=10, description="The extractive answer quotes the best passage of each of this many top sources."
     )
-    answer_number_weight: float = Field(
-        0.0,
-        ge=0,
-        le=1,
-        description="Extra score of a passage that states an amount, term or percentage when the question asks for one.",
-    )
     answer_full_source_chars: int = Field(
         1200,
         ge=0,

@@ -94,12 +94,6 @@ def _known(word: str, analyzer: DutchAnalyzer) -> bool:
     return word in analyzer.known_words or bool(analyzer.split_compound(word))
 
 
-def states_value(text: str) -> bool:
-    """Whether ``text`` states an amount, a percentage, a date or term, or a number with a unit."""
-    folded = fold(text)
-    return any(holds.search(folded) for _, holds in _ASKED_TYPES[:2] + _ASKED_TYPES[3:])
-
-
 def asked_type_missing(question: str, hits: Sequence[Hit], top: int = 3) -> bool:
     """The question asks for an amount, a date or term, a quantity or contact details, and no sentence of the
     top sources holds one about the question's subject: the value must stand in a sentence that shares a

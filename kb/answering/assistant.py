@@ -153,7 +153,6 @@ class Assistant:
             max_quotes=self.settings.answer_max_quotes,
             cover_sources=self.settings.answer_cover_sources,
             full_source_chars=self.settings.answer_full_source_chars,
-            number_weight=self.settings.answer_number_weight,
             stored_units=unit_vectors(
                 self.retriever.store, embedder, budget_chars=self.settings.answer_unit_budget_chars
             ),

@@ -14,7 +14,6 @@ from itertools import pairwise
 
 import numpy as np
 
-from kb.answering.answerability import states_value
 from kb.answering.evidence import (
     Unit,
     cosine_matrix,
@@ -53,7 +52,6 @@ class ExtractiveAnswerer:
         dense_weight: float = 0.6,
         lexical_weight: float = 0.4,
         rank_weight: float = 0.15,
-        number_weight: float = 0.0,
         lead_words: int = 70,
         embed_units: bool = True,
         support_words: int | None = None,
@@ -70,8 +68,6 @@ class ExtractiveAnswerer:
         # chunks per document: tells a document's introduction from a document that is one short text
         self.chunk_count = chunk_count
         self.weights = (dense_weight, lexical_weight, rank_weight)
-        # a question for an amount, a term or a percentage: passages holding a number get this much more
-        self.number_weight = number_weight
         self.lead_words = lead_words  # the lead (quoted answer sentences) stays within about this many words
         # False: a chunk stored with only its own vector lends that vector to each of its units (no embedding
         # at answer time; the units are then told apart by word overlap and rank only)
@@ -135,9 +131,6 @@ class ExtractiveAnswerer:
         rank_prior = np.array([1.0 / (1 + u.hit_index) for u in units], dtype=np.float32)
         wd, wl, wr = self.weights
         scores = wd * dense + wl * lexical + wr * rank_prior
-        if self.number_weight and _ASKS_NUMBER.search(question):
-            values = np.array([states_value(u.text) for u in units], dtype=np.float32)
-            scores = scores + self.number_weight * values
         order = [units[int(i)] for i in np.argsort(-scores) if units[int(i)].text]
         order = [u for u in order if u.hit_index not in intros] or order
         chosen: list[Unit] = []
@@ -326,8 +319,7 @@ def renumber_order(cited: list[int], n_hits: int) -> list[int]:
 
 _ARTICLE_HEADING = re.compile(r"^(art(?:ikel)?\.? [^\s–—]+(?: [^\s–—-][^–—]*?)?)(?:\s+[–—-]\s+.*)?$", re.IGNORECASE)
 _ASKS_NUMBER = re.compile(
-    r"\b(hoeveel|hoe hoog|hoe lang|welk bedrag|wat kost|bedrag|termijn|binnen hoeveel|percentage|tarief)\b",
-    re.IGNORECASE,
+    r"\b(hoeveel|hoe hoog|hoe lang|welk bedrag|wat kost|bedrag|termijn|binnen hoeveel)\b", re.IGNORECASE
 )
 _NUMBER = re.compile(r"\d|€")
 

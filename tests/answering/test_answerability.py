@@ -137,11 +137,3 @@ def test_a_model_is_saved_per_embedding_model(tmp_path):
     a.save("gemma", path)
     b.save("e5", path)
     assert load_model("gemma", path) == a and load_model("e5", path) == b
-
-
-def test_a_value_is_an_amount_a_percentage_a_term_or_a_number_with_a_unit():
-    from kb.answering.answerability import states_value
-
-    assert states_value("De vrijstelling geldt tot € 15.000.") and states_value("Het tarief is 21%.")
-    assert states_value("Binnen zes weken na het besluit.") and states_value("Minstens 3 leden tekenen.")
-    assert not states_value("1. Het bestuur beslist (art. 2:44 BW).")  # a lid number and an article are no value

@@ -788,21 +788,3 @@ def test_a_question_in_the_source_is_never_the_lead(answerer):
     lead = a.lead(question, a.select(question, hits), hits)
     assert lead and not any(q.text.endswith("?") for q in lead)
     assert lead[0].text.startswith("Dan kan de rechter")
-
-
-def test_number_weight_prefers_the_passage_that_states_the_amount_asked_for(answerer):
-    text = (
-        "Een vereniging mag vrijwilligers een vergoeding geven voor hun werk in de vereniging.\n\n"
-        "Die vergoeding is onbelast tot € 2.200 per jaar."
-    )
-    hits = [hit(1, "Vrijwilligers", ("Vrijwilligers", "Vergoeding"), text)]
-    question = "Hoeveel vergoeding mag een vereniging vrijwilligers geven voor hun werk?"
-    plain = answerer(full_source_chars=0, max_quotes=1).select(question, hits)
-    weighted = answerer(full_source_chars=0, max_quotes=1, number_weight=1.0).select(question, hits)
-    assert "€ 2.200" not in plain[0].text  # more words in common: the first paragraph, without the amount
-    assert "€ 2.200" in weighted[0].text
-    # a question that asks for no amount is not moved by the weight
-    other = "Mag een vereniging vrijwilligers een vergoeding geven voor hun werk?"
-    assert answerer(full_source_chars=0, max_quotes=1, number_weight=1.0).select(other, hits) == answerer(
-        full_source_chars=0, max_quotes=1
-    ).select(other, hits)
