@@ -19,9 +19,12 @@ test: install-test check
 	$(BIN)/kb models install multilingual-e5-small
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-# The quick tier for the edit-test loop: no model, browser, server, kb process or whole app.
+# The quick tier for the edit-test loop: no model, browser, server, kb process or whole app. It runs on every
+# core (pytest-xdist, one test file per worker at a time, so a module fixture is built once; UNIT_WORKERS=0 runs
+# it in this one process).
+UNIT_WORKERS ?= auto
 test-unit: install
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m "$(UNIT)"
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "$(UNIT)" -n $(UNIT_WORKERS) --dist loadfile
 
 # The app and process tiers (AppTest of the whole app, real kb processes): no model, browser or server needed.
 test-app: install

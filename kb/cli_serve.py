@@ -146,9 +146,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def serve_in_thread(kb: Any, host: str = "127.0.0.1", port: int = 0) -> tuple[ThreadingHTTPServer, str]:
-    """Start a server in a background thread (tests); returns it and its URL."""
+    """Start a server in a background thread (tests); returns it and its URL. It polls for ``shutdown()``
+    every 50 ms (the default half second made every stop wait that long)."""
     server = make_server(kb, host, port)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return server, f"http://{host}:{server.server_address[1]}"
 
 

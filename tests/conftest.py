@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -19,7 +21,9 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from kb.config import Settings
-from kb.embeddings import Embedder
+
+if TYPE_CHECKING:  # imported where used: the xdist controller loads this file but runs no test
+    from kb.embeddings import Embedder
 
 SHARED_BENCH = Path(__file__).resolve().parents[1].parent / "shared" / "bench"
 
@@ -57,20 +61,42 @@ class HashingModel:
         return np.vstack([self._vector(t) for t in texts])
 
 
+def _hashing_embedder() -> Embedder:
+    from kb.embeddings import Embedder
+
+    return Embedder(HashingModel(), name="hashing-test")
+
+
+def _settings_under(root: Path) -> Settings:
+    return Settings(
+        _env_file=None,
+        data_dir=root / "data",
+        embed_model="hashing-test",
+        starter_kb_dir=root / "starter",
+        chroma_host=None,
+    )
+
+
 @pytest.fixture
 def hashing_embedder() -> Embedder:
-    return Embedder(HashingModel(), name="hashing-test")
+    return _hashing_embedder()
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        _env_file=None,
-        data_dir=tmp_path / "data",
-        embed_model="hashing-test",
-        starter_kb_dir=tmp_path / "starter",
-        chroma_host=None,
-    )
+    return _settings_under(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def make_hashing_embedder() -> Callable[[], Embedder]:
+    """What ``hashing_embedder`` is, for fixtures of a wider scope (a knowledge base built once per module)."""
+    return _hashing_embedder
+
+
+@pytest.fixture(scope="session")
+def settings_under() -> Callable[[Path], Settings]:
+    """``settings_under(folder)``: what ``settings`` is with its files under ``folder``, for wider-scoped fixtures."""
+    return _settings_under
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -144,8 +145,7 @@ def test_cli_reports_a_kb_error_once_without_traceback(tmp_path):
 def test_every_exception_class_derives_from_kb_error():
     missing = []
     for path in list((ROOT / "kb").rglob("*.py")) + list((ROOT / "ingest").rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
+        for node in ast.walk(_tree(path)):
             if isinstance(node, ast.ClassDef) and node.name.endswith("Error") and not node.name.startswith("_"):
                 module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
                 cls = getattr(__import__(module, fromlist=[node.name]), node.name)
@@ -154,9 +154,15 @@ def test_every_exception_class_derives_from_kb_error():
     assert missing == []
 
 
+@functools.cache
+def _tree(path: Path) -> ast.Module:
+    """The parsed module (the structure tests below walk the same sources, each parse once)."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def _imports(path: Path) -> set[str]:
     names = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(_tree(path)):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
         elif isinstance(node, ast.Import):

@@ -8,7 +8,8 @@ general evidence signals of the retrieved sources (:func:`evidence_features`):
 * whether word matching (BM25) agrees with the embedding about which documents are relevant;
 * how much of the question's content the top sources cover (stems, compound parts and glossary terms
   count), and the share of the question's content words the knowledge base knows at all;
-* when the question asks for an amount, a date or term, or contact details: whether the top sources hold one.
+* when the question asks for an amount, a date or term, a quantity or contact details: whether a sentence of the
+  top sources about the question's subject holds one.
 
 The coefficients and the two thresholds are fitted by ``bench/run_cv_bench.py --answers --write-model`` on
 the dev questions (chosen by 5-fold cross-validation, README) and shipped as ``refusal_model.json``, one model
@@ -52,6 +53,21 @@ _CONTACT_QUESTION = re.compile(
     r"\bopeningstijden\b|\bopeningsuren\b|\btelefoonnummer\b|\be-?mailadres\b|\bbereikbaar\b"
 )
 _CONTACT_EVIDENCE = re.compile(r"\b\d{1,2}[:.]\d{2}\s*uur\b|\b0\d{2,3}[- ]?\d{6,7}\b|\b\S+@\S+\.\w+\b")
+# any question for a quantity ("hoeveel …", "hoe hoog/lang/groot/veel …"): a number with a unit, an amount or a
+# percentage answers it (a bare "1." or "2." numbers a lid of an article and answers nothing)
+_QUANTITY_QUESTION = re.compile(r"\bhoeveel\b|\bhoe (hoog|lang|groot|veel)\b")
+_NUMBER_WORDS = "een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|twaalf|dertig"
+_QUANTITY_EVIDENCE = re.compile(
+    r"€|\beuro\b|\d[\d.,]*\s*(%|procent)|\b\d[\d.,]*\s+(dagen|weken|maanden|jaar|jaren|leden|personen|euro)\b|"
+    rf"\b({_NUMBER_WORDS})\s+(dagen|weken|maanden|jaar|jaren)\b"
+)
+_ASKED_TYPES = (
+    (_MONEY_QUESTION, _MONEY_EVIDENCE),
+    (_DATE_QUESTION, _DATE_EVIDENCE),
+    (_CONTACT_QUESTION, _CONTACT_EVIDENCE),
+    (_QUANTITY_QUESTION, _QUANTITY_EVIDENCE),
+)
+_STEMS = DutchAnalyzer()
 
 FEATURES: tuple[str, ...] = (
     "top_dense",
@@ -79,15 +95,20 @@ def _known(word: str, analyzer: DutchAnalyzer) -> bool:
 
 
 def asked_type_missing(question: str, hits: Sequence[Hit], top: int = 3) -> bool:
-    """The question asks for an amount, a date or term, or contact details, and the top sources hold none."""
-    folded = fold(asking_part(question))
-    evidence = fold(" ".join(h.chunk.text for h in hits[:top]))
-    for asks, holds in (
-        (_MONEY_QUESTION, _MONEY_EVIDENCE),
-        (_DATE_QUESTION, _DATE_EVIDENCE),
-        (_CONTACT_QUESTION, _CONTACT_EVIDENCE),
-    ):
-        if asks.search(folded) and not holds.search(evidence):
+    """The question asks for an amount, a date or term, a quantity or contact details, and no sentence of the
+    top sources holds one about the question's subject: the value must stand in a sentence that shares a
+    content word with the question (besides the words that ask), so an amount elsewhere in an unrelated
+    article does not count."""
+    asking = asking_part(question)
+    folded = fold(asking)
+    question_stems = set(_STEMS.tokens(asking))
+    sentences = [fold(s) for h in hits[:top] for s in split_sentences(h.chunk.text)]
+    for asks, holds in _ASKED_TYPES:
+        match = asks.search(folded)
+        if not match:
+            continue
+        subject = question_stems - set(_STEMS.tokens(match.group(0)))
+        if not any(holds.search(s) and (not subject or subject & set(_STEMS.tokens(s))) for s in sentences):
             return True
     return False
 

@@ -122,7 +122,8 @@ class Assistant:
         """The answer with "Ik weet het niet zeker; dit lijkt erop te gaan over …" in front."""
         top = hits[0].chunk
         where = top.section[-1] if top.section else top.title
-        subject = where if where == top.title else f"{where} ({top.title})"
+        # a section heading is often a question ("Wat kan de organisatie doen …?"): quoted, it reads as a name
+        subject = top.title if where == top.title else f"“{where}” ({top.title})"
         lead = self.prompts.render("uncertain_nl.txt", subject=subject).strip() + "\n\n"
         inner_finish = stream._finish
 

@@ -211,8 +211,8 @@ class ExtractiveAnswerer:
         asks_number = bool(_ASKS_NUMBER.search(question))
         for rank, q in enumerate(quotes):
             for pos, sentence in enumerate(prose_sentences(q.text)):
-                if len(sentence) < 15 or is_link_list(sentence):
-                    continue
+                if len(sentence) < 15 or is_link_list(sentence) or sentence.rstrip(" ”\"'").endswith("?"):
+                    continue  # a question in the source ("Staat er geen regeling …?") answers nothing
                 scored.append(
                     (q.n, sentence, _sentence_score(question, sentence, asks_number) - 0.12 * rank - 0.02 * pos)
                 )

@@ -52,6 +52,23 @@ def test_a_question_for_an_amount_or_a_term_needs_one_in_the_sources():
     assert not asked_type_missing("Wie kiest het bestuur?", [hit(CORPUS[0])])
 
 
+def test_a_question_for_a_quantity_needs_a_number_with_a_unit_not_a_numbered_lid():
+    lid = "1. Het bestuur bestaat uit ten minste drie personen. 2. De leden kiezen het bestuur."
+    assert asked_type_missing("Hoeveel mag de huur stijgen?", [hit(lid)])  # "1." and "2." number leden
+    assert not asked_type_missing("Hoe lang heeft de gemeente voor het bezwaar?", [hit(CORPUS[3])])
+    assert not asked_type_missing("Hoeveel bedraagt de vrijstelling?", [hit(CORPUS[2])])
+
+
+def test_the_value_asked_for_must_stand_in_a_sentence_about_the_questions_subject():
+    sources = [hit("De notaris stelt de akte op. Het bezwaar moet binnen zes weken worden ingediend.")]
+    # a term in the sources, but about the bezwaar, not about the registration the question asks about
+    assert asked_type_missing("Hoe lang duurt de inschrijving bij de notaris?", sources)
+    assert not asked_type_missing("Binnen hoeveel weken moet het bezwaar binnen zijn?", sources)
+    amount = [hit("De kantine verkoopt koffie. De boete voor te laat betalen is € 50.")]
+    assert asked_type_missing("Hoe hoog is de boete voor een te late inschrijving bij de KvK?", amount) is False
+    assert asked_type_missing("Hoe hoog is de huur van de zaal?", amount)
+
+
 def test_features_are_general_signals_in_their_ranges():
     hits = [hit(CORPUS[1], 0.7, "a", 1), hit(CORPUS[0], 0.5, "b", 2)]
     f = evidence_features("Wie kiest het bestuur van een vereniging?", hits, ANALYZER, lexical_docs=["a"])

@@ -151,6 +151,9 @@ def test_weak_evidence_gives_an_answer_marked_uncertain_with_its_sources(
     answer = assistant(small_kb, settings, hashing_embedder).ask("Mag een vereniging winst verdelen?").complete()
     assert answer.uncertain and not answer.refused
     assert answer.text.startswith("Ik weet het niet zeker; dit lijkt erop te gaan over ")
+    top = answer.hits[0].chunk  # the section it seems to be about, quoted, with its document
+    subject = top.title if top.section[-1] == top.title else f"“{top.section[-1]}” ({top.title})"
+    assert answer.text.startswith(f"Ik weet het niet zeker; dit lijkt erop te gaan over {subject}.")
     assert answer.citations and answer.to_dict()["uncertain"] is True
     assert any(w.startswith("onzeker:") for w in answer.warnings)
 

@@ -773,3 +773,18 @@ def test_prose_sentences_leave_tables_and_the_line_that_introduces_them_out():
     text = "Zo verschillen ze: | | A | B | |---|---|---| | Leden | ja | nee | Een vereniging heeft leden. Klaar."
     assert prose_sentences(text) == ["Een vereniging heeft leden.", "Klaar."]
     assert prose_sentences("Geen tabel hier. Wel | een streep.") == ["Geen tabel hier.", "Wel | een streep."]
+
+
+def test_a_question_in_the_source_is_never_the_lead(answerer):
+    """A guide often asks the reader's question itself ("Staat er geen regeling …?"); the lead quotes the
+    sentence that answers it, not the question."""
+    text = (
+        "Staat er in de statuten geen regeling voor het wijzigen van de statuten van de stichting?\n\n"
+        "Dan kan de rechter de statuten van de stichting wijzigen op verzoek van het bestuur (art. 2:294 BW)."
+    )
+    hits = [hit(1, "Stichting", ("Stichting", "Statuten wijzigen"), text)]
+    a = answerer(full_source_chars=0)
+    question = "Kunnen we de statuten van de stichting wijzigen als er geen regeling in de statuten staat?"
+    lead = a.lead(question, a.select(question, hits), hits)
+    assert lead and not any(q.text.endswith("?") for q in lead)
+    assert lead[0].text.startswith("Dan kan de rechter")

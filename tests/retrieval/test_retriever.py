@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from ingest.pipeline import IngestPipeline
 from kb.retrieval.question_pool import read_questions
 from kb.retrieval.retriever import Retriever
 from kb.retrieval.types import SearchFilters
+from kb.store import KnowledgeStore
 
 VERENIGING = """---
 title: "Een vereniging oprichten"
@@ -103,15 +105,39 @@ def _no_model():
 
 @pytest.fixture
 def kb(ingest):
+    """The small knowledge base in a store of this test's own (for a test that changes it)."""
     return ingest(DOCS)
 
 
+@pytest.fixture(scope="module")
+def shared_kb(tmp_path_factory, settings_under, make_hashing_embedder):
+    """The small knowledge base, ingested once for this module: the tests below only read it (building it for
+    each of them cost 0.2 s a test). Teardown checks that no test changed it."""
+    root = tmp_path_factory.mktemp("retriever-kb")
+    settings = settings_under(root)
+    folder = root / "docs"
+    folder.mkdir()
+    for name, text in DOCS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    store = KnowledgeStore(settings)
+    embedder = make_hashing_embedder()
+    report = IngestPipeline(store, lambda: embedder, settings).ingest_paths([folder])
+    assert report.ok, [r.error for r in report.failed]
+    revision = store.revision()
+    yield store
+    assert store.revision() == revision, "a test changed the shared knowledge base: give it `kb` instead"
+
+
+def _retriever(store, settings, hashing_embedder, embedder=None, **overrides) -> Retriever:
+    return Retriever(store, embedder or (lambda: hashing_embedder), settings.model_copy(update=overrides))
+
+
 @pytest.fixture
-def make_retriever(kb, settings, hashing_embedder):
+def make_retriever(shared_kb, settings, hashing_embedder):
     """A retriever over the small knowledge base, with settings overrides (``retrieval_mode="lexical"``)."""
 
     def _make(embedder=None, **overrides) -> Retriever:
-        return Retriever(kb, embedder or (lambda: hashing_embedder), settings.model_copy(update=overrides))
+        return _retriever(shared_kb, settings, hashing_embedder, embedder, **overrides)
 
     return _make
 
@@ -293,8 +319,8 @@ def test_without_expansion_the_lay_word_finds_only_the_glossary(make_retriever):
     assert titles(retriever.search(query, 3)) == ["Begrippenlijst"]
 
 
-def test_retriever_sees_documents_added_later(kb, ingest, make_retriever):
-    retriever = make_retriever(embedder=_no_model, retrieval_mode="lexical")
+def test_retriever_sees_documents_added_later(kb, ingest, settings, hashing_embedder):
+    retriever = _retriever(kb, settings, hashing_embedder, embedder=_no_model, retrieval_mode="lexical")
     assert retriever.search("Hoe vraag ik een subsidie aan?", 3) == []
     assert retriever.expand("Krijgen we gemeentegeld?") == "Krijgen we gemeentegeld?"
     ingest(
