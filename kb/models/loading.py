@@ -207,9 +207,7 @@ def _apply_query_kernel(
     probe_lock: Callable[[], contextlib.AbstractContextManager[Any]] | None,
 ) -> None:
     """Decide (auto: cached per machine, model and dtype in the precision file) and apply the question kernel."""
-    import torch
 
-    from kb import precision
     from kb.models.query_kernel import apply_query_kernel, kernel_key
 
     path = resolve_model_path(name_or_path, models_dir)
@@ -224,11 +222,7 @@ def _apply_query_kernel(
     if setting != "auto" or not Path(path).is_dir():
         decision = apply_query_kernel(model, "plain" if setting == "auto" else setting, encode)
     else:
-        folder = Path(path)
-        key = precision.decision_key(
-            folder.name, precision.weights_identity(folder), precision.detect_cpu(), torch.__version__
-        )
-        target = precision.decision_path(folder, decision_dir or Path(models_dir))
+        target, key = _decision_slot(Path(path), decision_dir or Path(models_dir))
         target.parent.mkdir(parents=True, exist_ok=True)
         with decision_lock(target):
             decision = apply_query_kernel(model, "auto", encode, (target, kernel_key(key, dtype)), probe_lock)
@@ -236,34 +230,37 @@ def _apply_query_kernel(
     log.info("Vraag-kernel %s: %s [%s]", Path(path).name, decision.describe(), decision.source)
 
 
-def precision_status(name: str, models_dir: Path, fallback_dir: Path) -> Any:
-    """The cached precision decision of an installed model on this CPU (None before the first load)."""
+def _decision_slot(folder: Path, decision_dir: Path) -> tuple[Path, str]:
+    """Where a model's decisions on this CPU are cached (its precision file) and their key there."""
     import torch
 
+    from kb import precision
+
+    key = precision.decision_key(
+        folder.name, precision.weights_identity(folder), precision.detect_cpu(), torch.__version__
+    )
+    return precision.decision_path(folder, decision_dir), key
+
+
+def precision_status(name: str, models_dir: Path, fallback_dir: Path) -> Any:
+    """The cached precision decision of an installed model on this CPU (None before the first load)."""
     from kb import precision
 
     folder = Path(models_dir).expanduser() / name
     if not folder.is_dir():
         return None
-    cpu = precision.detect_cpu()
-    key = precision.decision_key(folder.name, precision.weights_identity(folder), cpu, torch.__version__)
-    return precision.read_decision(precision.decision_path(folder, fallback_dir), key)
+    return precision.read_decision(*_decision_slot(folder, fallback_dir))
 
 
 def query_kernel_status(name: str, models_dir: Path, fallback_dir: Path) -> Any:
     """The cached question-kernel decision (:mod:`kb.models.query_kernel`) of an installed model on this CPU,
     for the precision it was decided for (None before the first load with ``KB_EMBED_QUERY_KERNEL=auto``)."""
-    import torch
-
     from kb import precision
     from kb.models.query_kernel import kernel_key, read_kernel
 
     folder = Path(models_dir).expanduser() / name
     if not folder.is_dir():
         return None
-    key = precision.decision_key(
-        folder.name, precision.weights_identity(folder), precision.detect_cpu(), torch.__version__
-    )
-    path = precision.decision_path(folder, fallback_dir)
+    path, key = _decision_slot(folder, fallback_dir)
     decision = precision.read_decision(path, key)
     return read_kernel(path, kernel_key(key, decision.dtype)) if decision else None

@@ -168,6 +168,11 @@ def apply_query_kernel(
         return QueryKernelDecision(
             "plain", f"verpakken niet mogelijk voor {dtype} op deze CPU", decided_at=now, source="unsupported"
         )
+    cached = read_kernel(*cache) if setting == "auto" and cache is not None else None
+    if cached is not None and cached.kernel != "packed":  # decided before: plain, so nothing to pack
+        packing.unpack(model)
+        cached.source = "cache"
+        return cached
     try:
         layers = packing.pack_linears(model)
     except RuntimeError as exc:  # a oneDNN that refuses this weight layout: the plain path always works
@@ -177,15 +182,10 @@ def apply_query_kernel(
         return QueryKernelDecision(
             "packed", "ingesteld (KB_EMBED_QUERY_KERNEL)", layers=layers, decided_at=now, source="setting"
         )
-    if cache is not None:
-        cached = read_kernel(*cache)
-        if cached is not None:
-            cached.source = "cache"
-            if cached.kernel == "packed":
-                cached.layers = layers
-            else:
-                packing.unpack(model)
-            return cached
+    if cached is not None:
+        cached.source = "cache"
+        cached.layers = layers
+        return cached
     with probe_lock() if probe_lock else contextlib.nullcontext():
         timings, ratio, lowest = time_kernels(encode, lambda on: packing.set_packed(model, on))
     kernel, reason = choose_kernel(ratio, lowest)
