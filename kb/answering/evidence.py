@@ -89,6 +89,16 @@ def without_link_lists(text: str) -> str:
     return "\n".join(line for line, kept in zip(lines, keep, strict=True) if kept)
 
 
+@lru_cache(maxsize=256)
+def _flat_without_link_lists(text: str) -> str:
+    return " ".join(without_link_lists(text).split())
+
+
+def outside_link_lists(part: str, text: str) -> bool:
+    """Whether ``part`` (a paragraph, list item or sentence of ``text``) stands outside its lists of links."""
+    return " ".join(part.split()) in _flat_without_link_lists(text)
+
+
 def split_units(text: str, max_chars: int = 700) -> list[str]:
     """Paragraphs (a numbered lid with its sub-items stays whole when short enough), else sentences.
 
@@ -162,7 +172,8 @@ def unit_vectors(store: Any, embedder: Embedder, embed_missing: bool = True, bud
             chunk = chunks.get(cid)
             if chunk is None or out[cid][0][0] != chunk.text:
                 continue  # its one unit is a stored passage, not the chunk itself
-            units = passages_of(chunk.text)
+            # the items of a list of links are never quoted: not worth embedding
+            units = tuple(u for u in passages_of(chunk.text) if outside_link_lists(u, chunk.text))
             if not units and budget_chars > 0:
                 # one long paragraph: its sentences (the answerer would otherwise embed them itself, unbounded)
                 sentences = split_units(chunk.text)

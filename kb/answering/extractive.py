@@ -19,6 +19,7 @@ from kb.answering.evidence import (
     cosine_matrix,
     is_link_list,
     lexical_overlap,
+    outside_link_lists,
     split_units,
     without_link_lists,
 )
@@ -112,8 +113,7 @@ class ExtractiveAnswerer:
                     units_of = list(zip(missing, vectors, strict=True))
                 pairs.extend((i, text, vec) for text, vec in units_of)
             # stored passages are the chunk's paragraphs and list items: none from a list of links
-            quotable = {i: _quotable(without_link_lists(h.chunk.text)) for i, h in enumerate(hits)}
-            pairs = [(i, text, vec) for i, text, vec in pairs if _quotable(text) in quotable[i]]
+            pairs = [(i, text, vec) for i, text, vec in pairs if outside_link_lists(text, hits[i].chunk.text)]
             units = [Unit(i, pos, _quotable(text)) for pos, (i, text, _) in enumerate(pairs)]
             if not units:
                 return []

@@ -244,6 +244,20 @@ def test_unit_vectors_embed_the_paragraphs_of_chunks_without_passage_vectors(has
     assert len(counting.embedded) == 4
 
 
+def test_unit_vectors_do_not_embed_the_items_of_a_list_of_links(hashing_embedder):
+    from kb.answering.evidence import unit_vectors
+
+    prose = (
+        "Een vereniging ontstaat als een aantal mensen afspreekt om samen, als leden, aan een doel te werken; "
+        "daar is geen notaris voor nodig."
+    )
+    store = ChunkOnlyStore(hashing_embedder, {"a": f"{prose}\n\n{MORE}"})
+    counting = CountingDocs(hashing_embedder)
+    unit_vectors(store, counting)(["a"])
+    assert counting.embedded and not any("http" in t or "De kosten" in t for t in counting.embedded)
+    assert prose in counting.embedded
+
+
 def test_unit_vectors_within_a_budget_lend_the_chunk_vector_to_later_chunks(hashing_embedder):
     from kb.answering.evidence import unit_vectors
 
