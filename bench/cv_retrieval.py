@@ -189,11 +189,24 @@ class CVResult:
 def cross_validate(sig: Signals, folds: list[list[int]], name: str, variant: Variant, params: list[dict]) -> CVResult:
     """Choose the parameters on the training folds by :func:`objective`, score them on the held-out fold."""
     tops = [rank(sig, variant(sig, p)) for p in params]
+    return _choose_per_fold(sig, folds, name, params, lambda train: tops)
+
+
+def _choose_per_fold(
+    sig: Signals,
+    folds: list[list[int]],
+    name: str,
+    params: list[dict],
+    tops_for: Callable[[list[int]], list[list[list[int]]]],
+) -> CVResult:
+    """Per fold: the rankings of every parameter set (``tops_for(train)``, which may depend on the training
+    folds), the set the training folds score best, and its scores on the held-out fold."""
     held: list[dict[str, float]] = []
     chosen: list[dict] = []
     combined: list[list[int]] = [[] for _ in sig.questions]
     for f in range(len(folds)):
         train, test = train_test(folds, f)
+        tops = tops_for(train)
         best = max(range(len(params)), key=lambda i: objective(metrics(ranks_of(sig, tops[i], train))))
         chosen.append(params[best])
         held.append(metrics(ranks_of(sig, tops[best], test)))
@@ -332,18 +345,11 @@ def cross_validate_fold_pool(
 ) -> CVResult:
     """Hubness correction whose pool depends on the fold (e.g. the training folds' question texts, no labels):
     per fold, the pool, ``k`` and ``w_hub`` come from the training folds only."""
-    held: list[dict[str, float]] = []
-    chosen: list[dict] = []
-    combined: list[list[int]] = [[] for _ in sig.questions]
-    for f in range(len(folds)):
-        train, test = train_test(folds, f)
+
+    def tops_for(train: list[int]) -> list[list[list[int]]]:
         pool = pool_of(train)
         hubs = {k: hub_matrix(sig, pool, k) for k in sorted({p["k"] for p in params})}
         variant = v_hubness(links, hubs)
-        tops = [rank(sig, variant(sig, p)) for p in params]
-        best = max(range(len(params)), key=lambda i: objective(metrics(ranks_of(sig, tops[i], train))))
-        chosen.append(params[best])
-        held.append(metrics(ranks_of(sig, tops[best], test)))
-        for qi in test:
-            combined[qi] = tops[best][qi]
-    return CVResult(name, held, chosen, combined)
+        return [rank(sig, variant(sig, p)) for p in params]
+
+    return _choose_per_fold(sig, folds, name, params, tops_for)
